@@ -1,0 +1,174 @@
+"""`grassroots`: the local stack, tokens and benchmarks.
+
+    grassroots stack up [--no-demo]      start everything, load the demo, print URLs
+    grassroots stack down                stop exactly what `up` started
+    grassroots stack ps                  what runs, with health
+    grassroots stack test [-- ARGS]      up, pytest ARGS, down again if this started it
+    grassroots token --role R [--county C] [--community ID_OR_NAME ...]
+    grassroots bench store               write-path, relay and consumer figures
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from datetime import timedelta
+
+import structlog
+from rich.console import Console
+from rich.table import Table
+
+from grassroots_stack import stack
+from grassroots_stack.demo import dongan
+from grassroots_stack.layout import load_layout
+
+console = Console(stderr=True)
+
+
+def _configure_logs() -> None:
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()),
+        ],
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
+
+
+def _print_urls(state: dict[str, object]) -> None:
+    table = Table(title="Grassroots local stack", show_lines=False)
+    table.add_column("part")
+    table.add_column("address")
+    services = state["services"]
+    assert isinstance(services, dict)
+    for name, info in services.items():
+        table.add_row(name, f"{info['url']}  (OpenAPI: {info['url']}/docs)")
+    table.add_row("kafka", str(state["kafka"]))
+    table.add_row("postgres", str(state["postgres"]))
+    console.print(table)
+    console.print("state for scripts: .run/services.json · logs: .run/logs/ · token: make token ROLE=county_admin")
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    result = stack.up(load_layout(), demo=not args.no_demo)
+    if result.started:
+        console.print(f"started: {', '.join(result.started)}")
+    else:
+        console.print("already running; nothing started")
+    _print_urls(result.state)
+    return 0
+
+
+def cmd_down(_args: argparse.Namespace) -> int:
+    stopped = stack.down(load_layout())
+    console.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+    return 0
+
+
+def cmd_ps(_args: argparse.Namespace) -> int:
+    table = Table(title="Grassroots local stack")
+    for column in ("name", "pid", "address", "health"):
+        table.add_column(column)
+    rows = stack.status(load_layout())
+    for row in rows:
+        table.add_row(row["name"], row["pid"], row["address"], row["health"])
+    Console().print(table)
+    return 0 if all(r["health"] == "ready" for r in rows) else 1
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    layout = load_layout()
+    result = stack.up(layout, demo=True)
+    started_here = bool(result.started)
+    try:
+        extra = [a for a in args.pytest_args if a != "--"]
+        return subprocess.call([sys.executable, "-m", "pytest", *extra], cwd=layout.root)
+    finally:
+        if started_here and not args.keep:
+            stack.down(layout)
+
+
+def _resolve_community(layout_state: dict[str, object], value: str) -> str:
+    demo = layout_state.get("demo")
+    if isinstance(demo, dict):
+        ids = demo.get("communities", {})
+        by_name = {c.name: ids.get(c.key) for c in dongan.COMMUNITIES}
+        if value in ids:
+            return str(ids[value])
+        if by_name.get(value):
+            return str(by_name[value])
+    return value
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    layout = load_layout()
+    state: dict[str, object] = {}
+    if layout.state_file.exists():
+        state = json.loads(layout.state_file.read_text())
+    communities = [_resolve_community(state, c) for c in args.community or []]
+    county_wide = {"county_admin", "department", "agency"} & set(args.role)
+    county = args.county or (dongan.COUNTY if county_wide else None)
+    token = stack.mint(
+        layout,
+        subject=args.subject or f"dev-{'-'.join(args.role)}",
+        roles=args.role,
+        county=county,
+        communities=communities,
+        ttl=timedelta(hours=args.ttl_hours),
+    )
+    print(token)
+    return 0
+
+
+def cmd_bench_store(args: argparse.Namespace) -> int:
+    from grassroots_stack.bench import store as bench_store
+
+    return bench_store.main(load_layout(), quick=args.quick)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="grassroots", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    st = sub.add_parser("stack", help="the local stack").add_subparsers(dest="action", required=True)
+    up = st.add_parser("up", help="start Kafka, PostgreSQL and every service; load the demo")
+    up.add_argument("--no-demo", action="store_true")
+    up.set_defaults(func=cmd_up)
+    st.add_parser("down", help="stop what `up` started").set_defaults(func=cmd_down)
+    st.add_parser("ps", help="status with health").set_defaults(func=cmd_ps)
+    test = st.add_parser("test", help="up, run pytest, then down if this started the stack")
+    test.add_argument("--keep", action="store_true", help="leave the stack running")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    test.set_defaults(func=cmd_test)
+
+    tok = sub.add_parser("token", help="mint a development token from the local issuer")
+    tok.add_argument("--role", action="append", required=True,
+                     help="resident, member, grid_worker, community_staff, department, county_admin, agency")
+    tok.add_argument("--county", help=f"county scope for county-wide roles (default {dongan.COUNTY})")
+    tok.add_argument("--community", action="append", help="community id, demo key or demo name")
+    tok.add_argument("--subject", help="the token's subject (default dev-<role>)")
+    tok.add_argument("--ttl-hours", type=float, default=12.0)
+    tok.set_defaults(func=cmd_token)
+
+    bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="which", required=True)
+    bs = bench.add_parser("store", help="write path, raw PostgreSQL ceiling, relay, consumer")
+    bs.add_argument("--quick", action="store_true", help="smaller run, for a smoke check")
+    bs.set_defaults(func=cmd_bench_store)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    _configure_logs()
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except RuntimeError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

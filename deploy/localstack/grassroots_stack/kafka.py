@@ -1,0 +1,156 @@
+"""Apache Kafka in KRaft mode, single node on loopback, from Maven Central jars."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import structlog
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+
+from grassroots_stack import processes
+from grassroots_stack.layout import KAFKA_VERSION, Layout
+
+log = structlog.get_logger()
+
+NAME = "kafka"
+HEAP = ("-Xms512m", "-Xmx1g")
+
+SERVER_PROPERTIES = """\
+# Rendered by grassroots_stack.kafka for the local stack; edit the template, not this file.
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}
+listeners=PLAINTEXT://127.0.0.1:{kafka_port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{kafka_port}
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs={data_dir}
+num.partitions=1
+default.replication.factor=1
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+min.insync.replicas=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+log.retention.hours=-1
+"""
+
+
+def ensure_jars(layout: Layout) -> Path:
+    """Resolve the broker's jars once into the cache (mvn dependency:copy-dependencies)."""
+    target = layout.kafka_jars
+    done = target / ".complete"
+    if done.exists():
+        return target
+    if shutil.which("mvn") is None:
+        raise RuntimeError("Maven (mvn) is needed once to fetch Kafka: apt-get install maven")
+    log.info("kafka.fetching_jars", version=KAFKA_VERSION, into=str(target))
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    fetched = subprocess.run(
+        [
+            "mvn", "-q", "-B", "-Dstyle.color=never",
+            "-f", str(layout.root / "deploy" / "kafka" / "pom.xml"),
+            f"-Dkafka.version={KAFKA_VERSION}",
+            "dependency:copy-dependencies", f"-DoutputDirectory={partial}",
+        ],
+        capture_output=True, text=True,
+    )
+    if fetched.returncode != 0:
+        raise RuntimeError(f"mvn could not fetch Kafka:\n{fetched.stdout}\n{fetched.stderr}")
+    shutil.rmtree(target, ignore_errors=True)
+    partial.rename(target)
+    done.touch()
+    return target
+
+
+def _java(
+    layout: Layout, main: str, *args: str, heap: tuple[str, ...] = ("-Xmx256m",)
+) -> list[str]:
+    log4j = layout.root / "deploy" / "kafka" / "log4j2.properties"
+    return [
+        "java", *heap, f"-Dlog4j2.configurationFile={log4j}",
+        "-cp", f"{layout.kafka_jars}/*", main, *args,
+    ]
+
+
+def _render(layout: Layout) -> Path:
+    home = layout.run_dir / "kafka"
+    home.mkdir(parents=True, exist_ok=True)
+    props = home / "server.properties"
+    props.write_text(
+        SERVER_PROPERTIES.format(
+            kafka_port=layout.kafka_port,
+            controller_port=layout.controller_port,
+            data_dir=home / "data",
+        )
+    )
+    return props
+
+
+def _format_once(layout: Layout, props: Path) -> None:
+    if (layout.run_dir / "kafka" / "data" / "meta.properties").exists():
+        return
+    cluster_id = subprocess.run(
+        _java(layout, "kafka.tools.StorageTool", "random-uuid"),
+        check=True, capture_output=True, text=True,
+    ).stdout.strip().splitlines()[-1]
+    subprocess.run(
+        _java(
+            layout, "kafka.tools.StorageTool", "format", "--standalone",
+            "-t", cluster_id, "-c", str(props),
+        ),
+        check=True, capture_output=True, text=True,
+    )
+    log.info("kafka.formatted", cluster_id=cluster_id)
+
+
+def start(layout: Layout) -> bool:
+    if processes.is_running(layout.pids, NAME):
+        return False
+    ensure_jars(layout)
+    props = _render(layout)
+    _format_once(layout, props)
+    processes.start(
+        layout.pids, layout.logs, NAME,
+        _java(layout, "kafka.Kafka", str(props), heap=HEAP),
+        marker=str(props),
+    )
+    asyncio.run(wait_ready(layout.kafka_bootstrap))
+    log.info("kafka.started", bootstrap=layout.kafka_bootstrap)
+    return True
+
+
+async def wait_ready(bootstrap: str, timeout: float = 90.0) -> None:
+    """Ready when an admin client gets cluster metadata with a live broker."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    # aiokafka logs every refused connection while the broker boots.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    while time.monotonic() < deadline:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+        try:
+            await admin.start()
+            cluster = await admin.describe_cluster()
+            if cluster.get("brokers"):
+                return
+        except (KafkaError, OSError) as exc:
+            last = exc
+        finally:
+            await admin.close()
+        await asyncio.sleep(0.5)
+    raise RuntimeError(f"Kafka at {bootstrap} not ready after {timeout:.0f}s: {last!r}")
+
+
+def stop(layout: Layout) -> bool:
+    return processes.stop(layout.pids, NAME, timeout=30)

@@ -1,0 +1,129 @@
+"""Up, down and status of the whole local stack."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from grassroots_contracts.topics import ALL_TOPICS
+from grassroots_eventkit.auth import issue_token
+from grassroots_eventkit.kafka import ensure_topics
+
+from grassroots_stack import kafka, keys, postgres, processes, services
+from grassroots_stack.demo import dongan, loader
+from grassroots_stack.layout import Layout
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class UpResult:
+    started: list[str]
+    state: dict[str, Any]
+
+
+def up(layout: Layout, *, demo: bool = True) -> UpResult:
+    layout.run_dir.mkdir(parents=True, exist_ok=True)
+    started: list[str] = []
+    keys.ensure_keys(layout)
+    if postgres.start(layout):
+        started.append("postgres")
+    if kafka.start(layout):
+        started.append("kafka")
+    asyncio.run(ensure_topics(layout.kafka_bootstrap, ALL_TOPICS))
+    for plan in layout.services:
+        if services.start(layout, plan):
+            started.append(plan.name)
+    services.wait_ready(layout, layout.services)
+    state = write_state(layout)
+    if demo:
+        token = mint(layout, subject="demo-loader", roles=["county_admin"], county=dongan.COUNTY)
+        urls = {p.name: services.url(p) for p in layout.services}
+        ids = loader.load(urls["organisation"], urls["projections"], token)
+        state["demo"] = {"county": dongan.COUNTY, "communities": ids}
+        layout.state_file.write_text(json.dumps(state, ensure_ascii=False, indent=2))
+    return UpResult(started=started, state=state)
+
+
+def write_state(layout: Layout) -> dict[str, Any]:
+    state: dict[str, Any] = {
+        "kafka": layout.kafka_bootstrap,
+        "postgres": postgres.admin_dsn(layout),
+        "services": {
+            plan.name: {
+                "url": services.url(plan),
+                "pid": processes.is_running(layout.pids, plan.name),
+                "database": postgres.service_dsn(layout, plan.name),
+            }
+            for plan in layout.services
+        },
+        "jwt": {
+            "public_key_file": str(layout.jwt_public_key),
+            "private_key_file": str(layout.jwt_private_key),
+            "issuer": "grassroots-local",
+            "audience": "grassroots",
+        },
+        "logs": str(layout.logs),
+    }
+    layout.state_file.write_text(json.dumps(state, ensure_ascii=False, indent=2))
+    return state
+
+
+def down(layout: Layout) -> list[str]:
+    stopped = [p.name for p in reversed(layout.services) if services.stop(layout, p)]
+    if kafka.stop(layout):
+        stopped.append("kafka")
+    if postgres.stop(layout):
+        stopped.append("postgres")
+    layout.state_file.unlink(missing_ok=True)
+    return stopped
+
+
+def status(layout: Layout) -> list[dict[str, str]]:
+    rows = [
+        {
+            "name": "postgres",
+            "pid": "-",
+            "address": postgres.admin_dsn(layout),
+            "health": "ready" if postgres.is_running(layout) else "down",
+        },
+        {
+            "name": "kafka",
+            "pid": str(processes.is_running(layout.pids, "kafka") or "-"),
+            "address": layout.kafka_bootstrap,
+            "health": "ready" if processes.is_running(layout.pids, "kafka") else "down",
+        },
+    ]
+    for plan in layout.services:
+        pid = processes.is_running(layout.pids, plan.name)
+        rows.append({
+            "name": plan.name,
+            "pid": str(pid or "-"),
+            "address": services.url(plan),
+            "health": services.health(plan) if pid else "down",
+        })
+    return rows
+
+
+def mint(
+    layout: Layout,
+    *,
+    subject: str,
+    roles: list[str],
+    county: str | None = None,
+    communities: list[str] | None = None,
+    ttl: timedelta = timedelta(hours=12),
+) -> str:
+    keys.ensure_keys(layout)
+    return issue_token(
+        layout.jwt_private_key.read_text(),
+        subject=subject,
+        roles=roles,
+        county=county,
+        communities=communities or [],
+        ttl=ttl,
+    )

@@ -1,0 +1,261 @@
+"""The write path: load the stream, decide, append events + outbox, retry on conflict."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import structlog
+from grassroots_contracts.envelope import EnvelopeMeta
+from grassroots_contracts.events import PublicEvent
+from pydantic import BaseModel
+
+from grassroots_eventkit import metrics
+from grassroots_eventkit.auth import Forbidden
+from grassroots_eventkit.codec import encode
+from grassroots_eventkit.domain import Command, CommandRejected, Decider, DomainEvent
+from grassroots_eventkit.store.model import (
+    AppendBatch,
+    ConcurrencyConflict,
+    EventMetadata,
+    EventStore,
+    IdempotencyKeyTaken,
+    IdempotencyRecord,
+    NewEvent,
+    Reservation,
+)
+
+log = structlog.get_logger()
+
+Publication = Callable[[DomainEvent], PublicEvent | None]
+Reservations = Callable[[Any, Sequence[DomainEvent]], tuple[list[Reservation], list[Reservation]]]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandContext:
+    """Who sent the command and how to trace it; built by the HTTP layer or a policy."""
+
+    actor: str | None = None
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+
+    def for_request(self, body: BaseModel) -> CommandContext:
+        """Fix the request hash on what the client sent (not on server-made ids)."""
+        digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+        return replace(self, request_hash=f"{type(body).__name__}:{digest}")
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    id: str
+    version: int
+    status_code: int = 201
+    replayed: bool = False
+
+    def body(self) -> dict[str, Any]:
+        return {"id": self.id, "version": self.version}
+
+
+class IdempotencyKeyReused(CommandRejected):
+    status = 422
+
+
+class TooMuchContention(CommandRejected):
+    status = 409
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CommandRunner:
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        source: str,
+        publication: Publication,
+        max_retries: int = 5,
+        clock: Callable[[], datetime] = _utcnow,
+        new_event_id: Callable[[], UUID] = uuid4,
+    ) -> None:
+        self._store = store
+        self._source = source
+        self._publication = publication
+        self._max_retries = max_retries
+        self._clock = clock
+        self._new_event_id = new_event_id
+
+    async def run(
+        self,
+        decider: Decider[Any, Any, Any],
+        *,
+        stream_id: str,
+        command: Command,
+        ctx: CommandContext,
+        community_of: Callable[[Any], str],
+        reservations: Reservations | None = None,
+        authorize: Callable[[Any], None] | None = None,
+        created_status: int = 201,
+    ) -> Accepted:
+        """Run one command. `authorize(state)` may refuse (Forbidden) on the loaded state."""
+        name = type(command).__name__
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            result = await self._run(
+                decider, stream_id, command, ctx, community_of, reservations, authorize,
+                created_status,
+            )
+            outcome = "replayed" if result.replayed else "accepted"
+            return result
+        except CommandRejected as exc:
+            outcome = f"rejected:{exc.rule}"
+            raise
+        except Forbidden:
+            outcome = "forbidden"
+            raise
+        finally:
+            metrics.COMMANDS.labels(name, outcome).inc()
+            metrics.COMMAND_SECONDS.labels(name).observe(time.perf_counter() - started)
+
+    async def _run(
+        self,
+        decider: Decider[Any, Any, Any],
+        stream_id: str,
+        command: Command,
+        ctx: CommandContext,
+        community_of: Callable[[Any], str],
+        reservations: Reservations | None,
+        authorize: Callable[[Any], None] | None,
+        created_status: int,
+    ) -> Accepted:
+        if ctx.idempotency_key:
+            if ctx.request_hash is None:
+                ctx = ctx.for_request(command)
+            earlier = await self._replay(ctx)
+            if earlier:
+                return earlier
+        for attempt in range(self._max_retries + 1):
+            stored = await self._store.load(stream_id)
+            history = [decider.event_types.decode(e.event_type, e.data) for e in stored]
+            state = decider.fold(history)
+            if authorize:
+                authorize(state)
+            version = stored[-1].version if stored else 0
+            now = self._clock()
+            new_events: Sequence[DomainEvent] = decider.decide(
+                state, command, now=now, new_id=lambda: str(uuid4())
+            )
+            if not new_events:
+                return Accepted(stream_id, version, status_code=200)
+            after = state
+            for event in new_events:
+                after = decider.evolve(after, event)
+            status = created_status if version == 0 else 200
+            batch = self._batch(
+                decider, stream_id, version, new_events, now, ctx, community_of(after), status
+            )
+            if reservations:
+                reserve, release = reservations(state, new_events)
+                batch = _with_reservations(batch, reserve, release)
+            try:
+                new_version = await self._store.append(batch)
+            except ConcurrencyConflict:
+                metrics.CONCURRENCY_RETRIES.labels(type(command).__name__).inc()
+                log.info("command.conflict_retry", stream_id=stream_id, attempt=attempt)
+                continue
+            except IdempotencyKeyTaken:
+                earlier = await self._replay(ctx)
+                if earlier:
+                    return earlier
+                raise
+            return Accepted(stream_id, new_version, status_code=status)
+        raise TooMuchContention(
+            "concurrent_modification",
+            f"{stream_id} kept changing under {self._max_retries + 1} attempts; retry later",
+        )
+
+    async def _replay(self, ctx: CommandContext) -> Accepted | None:
+        assert ctx.idempotency_key is not None
+        record = await self._store.find_idempotency(ctx.idempotency_key)
+        if record is None:
+            return None
+        if record.request_hash != ctx.request_hash:
+            raise IdempotencyKeyReused(
+                "idempotency_key_reused",
+                "this Idempotency-Key was used for a different request",
+                field="Idempotency-Key",
+            )
+        return Accepted(
+            id=str(record.response["id"]),
+            version=int(record.response["version"]),
+            status_code=record.status_code,
+            replayed=True,
+        )
+
+    def _batch(
+        self,
+        decider: Decider[Any, Any, Any],
+        stream_id: str,
+        version: int,
+        events: Sequence[DomainEvent],
+        now: datetime,
+        ctx: CommandContext,
+        community_id: str,
+        status: int,
+    ) -> AppendBatch:
+        new_events = [
+            NewEvent(self._new_event_id(), e.stored_type(), e.model_dump(mode="json"))
+            for e in events
+        ]
+        outbox = []
+        for n, (event, new) in enumerate(zip(events, new_events, strict=True), start=1):
+            public = self._publication(event)
+            if public is None:
+                continue
+            meta = EnvelopeMeta(
+                event_id=new.event_id,  # one domain event, at most one public event, same id
+                event_type=public.event_type,
+                source=self._source,
+                time=now,
+                subject=stream_id,
+                community_id=community_id,
+                stream_version=version + n,
+                correlation_id=ctx.correlation_id,
+                causation_id=ctx.causation_id,
+                actor=ctx.actor,
+            )
+            outbox.append(encode(public, meta))
+        idem = None
+        if ctx.idempotency_key:
+            idem = IdempotencyRecord(
+                key=ctx.idempotency_key,
+                request_hash=ctx.request_hash or "",
+                status_code=status,
+                response={"id": stream_id, "version": version + len(events)},
+            )
+        return AppendBatch(
+            stream_id=stream_id,
+            stream_type=decider.stream_type,
+            community_id=community_id,
+            expected_version=version,
+            events=new_events,
+            recorded_at=now,
+            metadata=EventMetadata(ctx.actor, ctx.correlation_id, ctx.causation_id),
+            outbox=outbox,
+            idempotency=idem,
+        )
+
+
+def _with_reservations(
+    batch: AppendBatch, reserve: list[Reservation], release: list[Reservation]
+) -> AppendBatch:
+    return replace(batch, reserve=tuple(dict.fromkeys(reserve)), release=tuple(dict.fromkeys(release)))

@@ -1,0 +1,276 @@
+"""The idempotent consumer: apply a batch in one database transaction, then commit offsets.
+
+Per partition batch:
+1. decode; messages that break the envelope contract go to the dead-letter topic;
+2. in one transaction: record the event ids as processed (the dedupe) and apply the
+   fresh ones to the read model;
+3. only after that commit, commit the Kafka offsets.
+A crash after 2 and before 3 redelivers the batch; step 2 then finds every id
+already processed and applies nothing. When a batch fails, its events are applied
+one by one, and one that keeps failing goes to the dead-letter topic with the
+error while the partition moves on. Infrastructure errors (database or Kafka
+down) never dead-letter: the batch is retried from its first offset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import traceback
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Protocol
+from uuid import UUID
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord
+from grassroots_contracts.topics import dead_letter_topic
+
+from grassroots_eventkit import failpoints, metrics
+from grassroots_eventkit.codec import ReceivedEvent, UndecodableMessage, decode
+
+log = structlog.get_logger()
+
+INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    KafkaError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.SerializationError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.exceptions.AdminShutdownError,
+)
+
+H_DLQ_TOPIC = "dlq_original_topic"
+H_DLQ_PARTITION = "dlq_original_partition"
+H_DLQ_OFFSET = "dlq_original_offset"
+H_DLQ_CONSUMER = "dlq_consumer"
+H_DLQ_ERROR = "dlq_error"
+H_DLQ_ERROR_TYPE = "dlq_error_type"
+H_DLQ_FAILED_AT = "dlq_failed_at"
+
+
+class Projector(Protocol):
+    """Applies events to a read model inside the consumer's transaction."""
+
+    @property
+    def group(self) -> str:
+        """The Kafka consumer group; also the dedupe namespace."""
+        ...
+
+    @property
+    def topics(self) -> Sequence[str]: ...
+
+    async def apply(self, conn: asyncpg.Connection, events: Sequence[ReceivedEvent]) -> None: ...
+
+
+class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Partitions are only handed over once the batch in flight has committed."""
+
+    def __init__(self, lock: asyncio.Lock) -> None:
+        self._lock = lock
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        async with self._lock:
+            pass
+
+    async def on_partitions_assigned(self, assigned: object) -> None:
+        return None
+
+
+class IdempotentConsumer:
+    def __init__(
+        self,
+        projector: Projector,
+        *,
+        bootstrap: str,
+        pool: asyncpg.Pool,
+        dlq_producer: AIOKafkaProducer,
+        batch_size: int = 2000,
+        max_attempts: int = 3,
+        client_id: str | None = None,
+    ) -> None:
+        self._projector = projector
+        self._bootstrap = bootstrap
+        self._pool = pool
+        self._dlq = dlq_producer
+        self._batch_size = batch_size
+        self._max_attempts = max_attempts
+        self._client_id = client_id or projector.group
+        self._lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
+        self.applied = 0
+        # True while joined to the group (an instance beyond the partition count idles).
+        self.running = False
+
+    @property
+    def group(self) -> str:
+        return self._projector.group
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self._session()
+            except INFRASTRUCTURE_ERRORS as exc:
+                self.running = False
+                log.warning("consumer.session_lost", group=self.group, error=repr(exc))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=1.0)
+
+    async def _session(self) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=self.group,
+            client_id=self._client_id,
+            enable_auto_commit=False,  # offsets are committed after the database commit
+            auto_offset_reset="earliest",
+            max_poll_records=self._batch_size,
+            max_partition_fetch_bytes=4 * 1024 * 1024,
+            fetch_max_bytes=16 * 1024 * 1024,
+        )
+        consumer.subscribe(list(self._projector.topics), listener=_WaitForBatch(self._lock))
+        await consumer.start()
+        self.running = True
+        try:
+            while not self._stopping.is_set():
+                batches = await consumer.getmany(timeout_ms=200, max_records=self._batch_size)
+                async with self._lock:
+                    for tp, records in batches.items():
+                        if records:
+                            await self._partition_batch(consumer, tp, records)
+        finally:
+            self.running = False
+            await consumer.stop()
+
+    async def _partition_batch(
+        self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: list[ConsumerRecord]
+    ) -> None:
+        try:
+            await self._apply_batch(records)
+        except INFRASTRUCTURE_ERRORS:
+            # Nothing committed: read the batch again once the infrastructure is back.
+            consumer.seek(tp, records[0].offset)
+            raise
+        failpoints.hit("consumer.after_db_commit")
+        await consumer.commit({tp: records[-1].offset + 1})
+        highwater = consumer.highwater(tp)
+        if highwater is not None:
+            metrics.CONSUMER_LAG.labels(self.group, tp.topic, str(tp.partition)).set(
+                max(0, highwater - records[-1].offset - 1)
+            )
+
+    async def _apply_batch(self, records: list[ConsumerRecord]) -> None:
+        events: list[ReceivedEvent] = []
+        for record in records:
+            try:
+                events.append(
+                    decode(record.topic, record.partition, record.offset, record.value, record.headers)
+                )
+            except UndecodableMessage as exc:
+                await self._dead_letter(record, None, exc)
+        if not events:
+            return
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                fresh = await self._claim(conn, events)
+                if fresh:
+                    await self._projector.apply(conn, fresh)
+        except INFRASTRUCTURE_ERRORS:
+            raise
+        except Exception as exc:  # noqa: BLE001 - isolate the event that fails, below
+            log.warning("consumer.batch_failed", group=self.group, error=repr(exc))
+            await self._apply_one_by_one(records, events)
+            return
+        self._count(len(fresh), len(events) - len(fresh))
+
+    async def _apply_one_by_one(
+        self, records: list[ConsumerRecord], events: list[ReceivedEvent]
+    ) -> None:
+        by_offset = {(r.partition, r.offset): r for r in records}
+        for event in events:
+            error: Exception | None = None
+            for attempt in range(1, self._max_attempts + 1):
+                try:
+                    async with self._pool.acquire() as conn, conn.transaction():
+                        fresh = await self._claim(conn, [event])
+                        if fresh:
+                            await self._projector.apply(conn, fresh)
+                    self._count(len(fresh), 1 - len(fresh))
+                    error = None
+                    break
+                except INFRASTRUCTURE_ERRORS:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - counted, then dead-lettered
+                    error = exc
+                    log.warning(
+                        "consumer.event_failed", group=self.group, event_id=str(event.event_id),
+                        attempt=attempt, error=repr(exc),
+                    )
+                    await asyncio.sleep(0.05 * attempt)
+            if error is not None:
+                await self._dead_letter(by_offset[(event.partition, event.offset)], event, error)
+
+    async def _claim(
+        self, conn: asyncpg.Connection, events: Sequence[ReceivedEvent]
+    ) -> list[ReceivedEvent]:
+        """Mark ids processed; return the events not processed before, first copy only."""
+        unique: dict[UUID, ReceivedEvent] = {}
+        for event in events:
+            unique.setdefault(event.event_id, event)
+        rows = await conn.fetch(
+            "INSERT INTO ek_processed_events (consumer, event_id)"
+            " SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id",
+            self.group,
+            list(unique),
+        )
+        new = {r["event_id"] for r in rows}
+        return [e for e in unique.values() if e.event_id in new]
+
+    async def _dead_letter(
+        self, record: ConsumerRecord, event: ReceivedEvent | None, error: BaseException
+    ) -> None:
+        message = "".join(traceback.format_exception_only(error)).strip()[:4000]
+        headers = [
+            *[(k, v) for k, v in (record.headers or ()) if not k.startswith("dlq_")],
+            (H_DLQ_TOPIC, record.topic.encode()),
+            (H_DLQ_PARTITION, str(record.partition).encode()),
+            (H_DLQ_OFFSET, str(record.offset).encode()),
+            (H_DLQ_CONSUMER, self.group.encode()),
+            (H_DLQ_ERROR, message.encode()),
+            (H_DLQ_ERROR_TYPE, type(error).__name__.encode()),
+            (H_DLQ_FAILED_AT, datetime.now(UTC).isoformat().encode()),
+        ]
+        # Published (and acknowledged) before the offset moves past it: never dropped.
+        await self._dlq.send_and_wait(
+            dead_letter_topic(self.group), value=record.value, key=record.key, headers=headers
+        )
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO ek_dead_letters (consumer, topic, partition, \"offset\", event_id, error)"
+                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                self.group, record.topic, record.partition, record.offset,
+                event.event_id if event else None, message,
+            )
+            if event is not None:
+                await self._claim(conn, [event])
+        metrics.DEAD_LETTERS.labels(self.group).inc()
+        log.error(
+            "consumer.dead_lettered", group=self.group, topic=record.topic,
+            partition=record.partition, offset=record.offset, error=message,
+        )
+
+    def _count(self, applied: int, duplicates: int) -> None:
+        self.applied += applied
+        if applied:
+            metrics.EVENTS_APPLIED.labels(self.group).inc(applied)
+        if duplicates:
+            metrics.EVENTS_DUPLICATE.labels(self.group).inc(duplicates)

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every service's FastAPI app."""

@@ -1,0 +1,274 @@
+"""A service process: its FastAPI app, database pool, relay and consumers, and their lifecycle.
+
+`run(spec, settings)` starts uvicorn; the app's lifespan creates the database (if
+allowed), migrates, creates topics, and starts the background workers the
+process's roles ask for. SIGTERM stops intake, lets in-flight batches finish and
+commit, then closes everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import structlog
+import uvicorn
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from grassroots_contracts.topics import TopicSpec, dead_letter_spec
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from grassroots_eventkit import failpoints
+from grassroots_eventkit.auth import TokenVerifier
+from grassroots_eventkit.consumer import IdempotentConsumer, Projector
+from grassroots_eventkit.http.problems import install_problem_handlers
+from grassroots_eventkit.kafka import ensure_topics, reliable_producer
+from grassroots_eventkit.logs import configure_logging
+from grassroots_eventkit.migrations import Migration, migrate
+from grassroots_eventkit.relay import OutboxRelay
+from grassroots_eventkit.settings import ServiceSettings
+from grassroots_eventkit.store.postgres import PostgresEventStore
+from grassroots_eventkit.store.schema import EVENTKIT_MIGRATIONS
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What makes one service: its name, schema, topics, projectors and routes."""
+
+    name: str
+    title: str
+    description: str
+    version: str
+    migrations: Sequence[Migration] = ()
+    produces: Sequence[TopicSpec] = ()
+    routers: Sequence[APIRouter] = ()
+    projectors: Callable[[Runtime], Sequence[Projector]] = lambda _rt: ()
+    on_start: Callable[[Runtime], Awaitable[None]] | None = None
+    openapi_tags: Sequence[dict[str, Any]] = ()
+
+
+@dataclass
+class Runtime:
+    """The live resources of one running process, reachable as `app.state.runtime`."""
+
+    spec: ServiceSpec
+    settings: ServiceSettings
+    pool: asyncpg.Pool
+    store: PostgresEventStore
+    producer: AIOKafkaProducer | None = None
+    relay: OutboxRelay | None = None
+    consumers: list[IdempotentConsumer] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def source(self) -> str:
+        return f"/grassroots/{self.spec.name}"
+
+
+async def ensure_database(dsn: str) -> None:
+    """Create this service's database on first start (local stack, docker-compose)."""
+    try:
+        conn = await asyncpg.connect(dsn)
+    except asyncpg.InvalidCatalogNameError:
+        parts = urlsplit(dsn)
+        name = parts.path.lstrip("/")
+        admin = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
+        try:
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):
+                await admin.execute(f'CREATE DATABASE "{name}"')
+                log.info("db.created", database=name)
+        finally:
+            await admin.close()
+    else:
+        await conn.close()
+
+
+async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Runtime:
+    failpoints.arm(settings.failpoints)
+    if settings.create_database:
+        await ensure_database(settings.dsn())
+    pool = await asyncpg.create_pool(
+        settings.dsn(), min_size=settings.pg_pool_min, max_size=settings.pg_pool_max
+    )
+    await migrate(pool, [*EVENTKIT_MIGRATIONS, *spec.migrations])
+    rt = Runtime(
+        spec=spec,
+        settings=settings,
+        pool=pool,
+        store=PostgresEventStore(pool, outbox_shards=settings.outbox_shards),
+    )
+    projectors = list(spec.projectors(rt)) if "consumer" in settings.roles else []
+    if settings.create_topics:
+        topics = [*spec.produces, *(dead_letter_spec(p.group) for p in projectors)]
+        if topics:
+            await ensure_topics(
+                settings.kafka_bootstrap,
+                topics,
+                partitions=settings.topic_partitions,
+                replication_factor=settings.topic_replication_factor,
+            )
+    needs_producer = ("relay" in settings.roles and spec.produces) or projectors
+    if needs_producer:
+        rt.producer = reliable_producer(settings.kafka_bootstrap, client_id=spec.name)
+        await rt.producer.start()
+    if "relay" in settings.roles and spec.produces and rt.producer:
+        rt.relay = OutboxRelay(
+            settings.dsn(),
+            rt.producer,
+            shards=settings.outbox_shards,
+            batch_size=settings.relay_batch_size,
+            idle_poll_s=settings.relay_idle_poll_s,
+        )
+        rt._tasks.append(asyncio.create_task(rt.relay.run(), name="relay"))
+    for projector in projectors:
+        assert rt.producer is not None
+        consumer = IdempotentConsumer(
+            projector,
+            bootstrap=settings.kafka_bootstrap,
+            pool=pool,
+            dlq_producer=rt.producer,
+            batch_size=settings.consumer_batch_size,
+            max_attempts=settings.consumer_max_attempts,
+            client_id=f"{spec.name}-{projector.group}",
+        )
+        rt.consumers.append(consumer)
+        rt._tasks.append(asyncio.create_task(consumer.run(), name=f"consumer:{projector.group}"))
+    if spec.on_start:
+        await spec.on_start(rt)
+    log.info("service.started", roles=sorted(settings.roles), port=settings.http_port)
+    return rt
+
+
+async def stop_runtime(rt: Runtime) -> None:
+    """Stop intake, let in-flight batches commit, then close connections."""
+    if rt.relay:
+        rt.relay.stop()
+    for consumer in rt.consumers:
+        consumer.stop()
+    if rt._tasks:
+        done, pending = await asyncio.wait(rt._tasks, timeout=20)
+        for task in pending:
+            task.cancel()
+        for task in done:
+            if not task.cancelled() and task.exception():
+                log.error("service.worker_failed", task=task.get_name(), error=repr(task.exception()))
+    if rt.producer:
+        await rt.producer.stop()
+    await rt.pool.close()
+    log.info("service.stopped")
+
+
+def _worker_watchdog(rt: Runtime) -> None:
+    """A background worker that dies takes the process down: restarted beats half-alive."""
+    for task in rt._tasks:
+        task.add_done_callback(_exit_if_failed)
+
+
+def _exit_if_failed(task: asyncio.Task[None]) -> None:
+    if task.cancelled() or task.exception() is None:
+        return
+    log.error("service.worker_crashed", task=task.get_name(), error=repr(task.exception()))
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = await start_runtime(spec, settings)
+        app.state.runtime = rt
+        _worker_watchdog(rt)
+        try:
+            yield
+        finally:
+            await stop_runtime(rt)
+
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version=spec.version,
+        lifespan=lifespan,
+        openapi_tags=list(spec.openapi_tags) or None,
+    )
+    app.state.verifier = TokenVerifier(
+        settings.public_key_pem(),
+        algorithms=settings.jwt_algorithms,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        leeway_s=settings.jwt_leeway_s,
+    )
+    install_problem_handlers(app)
+
+    @app.middleware("http")
+    async def _correlate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        correlation = request.headers.get("x-correlation-id") or str(uuid.uuid4())
+        request.state.correlation_id = correlation
+        with structlog.contextvars.bound_contextvars(correlation_id=correlation):
+            response = await call_next(request)
+        response.headers["X-Correlation-Id"] = correlation
+        return response
+
+    app.include_router(_operations_router())
+    if "api" in settings.roles:
+        for router in spec.routers:
+            app.include_router(router)
+    return app
+
+
+def _operations_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Readiness: database reachable, workers running")
+    async def readyz(request: Request) -> JSONResponse:
+        rt: Runtime | None = getattr(request.app.state, "runtime", None)
+        checks: dict[str, bool] = {}
+        if rt is None:
+            return JSONResponse({"status": "starting", "checks": checks}, status_code=503)
+        try:
+            checks["database"] = await rt.pool.fetchval("SELECT 1") == 1
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            checks["database"] = False
+        if rt.relay is not None:
+            checks["relay"] = rt.relay.healthy
+        for consumer in rt.consumers:
+            checks[f"consumer:{consumer.group}"] = consumer.running
+        ok = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ok else "not_ready", "checks": checks},
+            status_code=200 if ok else 503,
+        )
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def prometheus() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def run(spec: ServiceSpec, settings: ServiceSettings) -> None:
+    configure_logging(spec.name, settings.log_level, settings.log_format)
+    config = uvicorn.Config(
+        create_app(spec, settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=20,
+    )
+    uvicorn.Server(config).run()

@@ -1,0 +1,1 @@
+"""The organisation service: the county's source of truth for who is responsible for what."""

@@ -1,0 +1,115 @@
+"""HTTP routes of the organisation service (OpenAPI at /docs)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import uuid4
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from grassroots_eventkit.commands import Accepted, CommandContext, CommandRunner
+from grassroots_eventkit.http.security import CurrentPrincipal, command_context
+from grassroots_eventkit.runtime import Runtime
+from pydantic import BaseModel, ConfigDict
+
+from organisation_service import handlers
+from organisation_service.domain import community
+from organisation_service.domain.names import OfficialName
+
+router = APIRouter(tags=["communities"])
+
+CommunityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+Context = Annotated[CommandContext, Depends(command_context)]
+
+
+class CommunityRegistration(BaseModel):
+    model_config = ConfigDict(
+        frozen=True, extra="forbid",
+        json_schema_extra={"examples": [{"name": "茶亭社区", "county": "东安县", "town": "白牙市镇"}]},
+    )
+
+    name: OfficialName
+    county: OfficialName
+    town: OfficialName
+
+
+class CommunityNewName(BaseModel):
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", json_schema_extra={"examples": [{"name": "茶亭新社区"}]}
+    )
+
+    name: OfficialName
+
+
+class CommandAccepted(BaseModel):
+    model_config = ConfigDict(frozen=True, json_schema_extra={"examples": [{"id": "1f0e…", "version": 1}]})
+
+    id: str
+    version: int
+
+
+class CommunityView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    county: str
+    town: str
+    version: int
+
+
+def _runner(request: Request) -> CommandRunner:
+    rt: Runtime = request.app.state.runtime
+    runner: CommandRunner = rt.extras["runner"]
+    return runner
+
+
+Runner = Annotated[CommandRunner, Depends(_runner)]
+
+
+def _answer(response: Response, accepted: Accepted, location: str) -> CommandAccepted:
+    response.status_code = accepted.status_code
+    response.headers["Location"] = location
+    if accepted.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return CommandAccepted(**accepted.body())
+
+
+@router.post(
+    "/communities",
+    status_code=201,
+    summary="Register a community (社区) in a county",
+    responses={409: {"description": "the name is taken in that county"}},
+)
+async def register_community(
+    body: CommunityRegistration, principal: CurrentPrincipal, ctx: Context, runner: Runner,
+    response: Response,
+) -> CommandAccepted:
+    cmd = community.RegisterCommunity(community_id=str(uuid4()), **body.model_dump())
+    accepted = await handlers.register_community(runner, principal, cmd, ctx.for_request(body))
+    return _answer(response, accepted, f"/communities/{accepted.id}")
+
+
+@router.post(
+    "/communities/{community_id}/rename",
+    summary="Rename a community",
+    responses={404: {"description": "no such community"}, 409: {"description": "name taken"}},
+)
+async def rename_community(
+    community_id: CommunityId, body: CommunityNewName, principal: CurrentPrincipal, ctx: Context,
+    runner: Runner, response: Response,
+) -> CommandAccepted:
+    cmd = community.RenameCommunity(community_id=community_id, name=body.name)
+    accepted = await handlers.rename_community(runner, principal, cmd, ctx.for_request(body))
+    return _answer(response, accepted, f"/communities/{accepted.id}")
+
+
+@router.get("/communities/{community_id}", summary="A community, from its event stream")
+async def get_community(
+    community_id: CommunityId, principal: CurrentPrincipal, request: Request
+) -> CommunityView:
+    rt: Runtime = request.app.state.runtime
+    state, version = await handlers.get_community(rt.store, principal, community_id)
+    return CommunityView(
+        id=state.community_id, name=state.name, county=state.county, town=state.town,
+        version=version,
+    )

@@ -1,0 +1,1 @@
+"""The projections service: read models per community and the county overview."""

@@ -1,0 +1,1 @@
+"""One module per read model: its tables, its projector and its queries."""
