@@ -27,7 +27,16 @@ H_CAUSATION = "ce_causationid"
 H_ACTOR = "ce_actor"
 H_CONTENT_TYPE = "content-type"
 
-REQUIRED_HEADERS = (H_ID, H_TYPE, H_SOURCE, H_SPECVERSION, H_TIME, H_SUBJECT, H_COMMUNITY)
+REQUIRED_HEADERS = (
+    H_ID,
+    H_TYPE,
+    H_SOURCE,
+    H_SPECVERSION,
+    H_TIME,
+    H_SUBJECT,
+    H_COMMUNITY,
+    H_STREAM_VERSION,
+)
 
 
 class EnvelopeMeta(BaseModel):

@@ -43,6 +43,6 @@ class CommunityRenamed(PublicEvent):
         "renamed_at": "2026-04-01T08:00:00Z",
     }
 
-    community_id: str
-    name: str
+    community_id: str = Field(description="the community's id; also the Kafka key")
+    name: str = Field(description="the new official name")
     renamed_at: AwareDatetime

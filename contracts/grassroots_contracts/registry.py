@@ -7,7 +7,17 @@ from grassroots_contracts.organisation import CommunityRegistered, CommunityRena
 
 PUBLIC_EVENTS: tuple[type[PublicEvent], ...] = (CommunityRegistered, CommunityRenamed)
 
-BY_TYPE: dict[str, type[PublicEvent]] = {cls.event_type: cls for cls in PUBLIC_EVENTS}
+
+def _index(events: tuple[type[PublicEvent], ...]) -> dict[str, type[PublicEvent]]:
+    index: dict[str, type[PublicEvent]] = {}
+    for cls in events:
+        if cls.event_type in index:
+            raise ValueError(f"two public events claim the type {cls.event_type}")
+        index[cls.event_type] = cls
+    return index
+
+
+BY_TYPE: dict[str, type[PublicEvent]] = _index(PUBLIC_EVENTS)
 
 
 class UnknownEventType(LookupError):

@@ -32,7 +32,9 @@ def dead_letter_topic(consumer_group: str) -> str:
 ORGANISATION_EVENTS = TopicSpec(
     name=events_topic("organisation"),
     public=True,
-    description="The community grid and the party organisation (public: ids and grid positions only).",
+    description=(
+        "The community grid and the party organisation (public: ids and grid positions only)."
+    ),
 )
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (ORGANISATION_EVENTS,)
