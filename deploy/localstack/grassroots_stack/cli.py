@@ -1,11 +1,11 @@
 """`grassroots`: the local stack, tokens and benchmarks.
 
-    grassroots stack up [--no-demo]      start everything, load the demo, print URLs
-    grassroots stack down                stop exactly what `up` started
-    grassroots stack ps                  what runs, with health
-    grassroots stack test [-- ARGS]      up, pytest ARGS, down again if this started it
-    grassroots token --role R [--county C] [--community ID_OR_NAME ...]
-    grassroots bench store               write-path, relay and consumer figures
+grassroots stack up [--no-demo]      start everything, load the demo, print URLs
+grassroots stack down                stop exactly what `up` started
+grassroots stack ps                  what runs, with health
+grassroots stack test [-- ARGS]      up, pytest ARGS, down again if this started it
+grassroots token --role R [--county C] [--community ID_OR_NAME ...]
+grassroots bench store               write-path, relay and consumer figures
 """
 
 from __future__ import annotations
@@ -48,7 +48,10 @@ def _print_urls(state: dict[str, object]) -> None:
     table.add_row("kafka", str(state["kafka"]))
     table.add_row("postgres", str(state["postgres"]))
     console.print(table)
-    console.print("state for scripts: .run/services.json · logs: .run/logs/ · token: make token ROLE=county_admin")
+    console.print(
+        "state for scripts: .run/services.json · logs: .run/logs/ · "
+        "token: make token ROLE=county_admin"
+    )
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -129,11 +132,14 @@ def cmd_bench_store(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="grassroots", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="grassroots", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
-    st = sub.add_parser("stack", help="the local stack").add_subparsers(dest="action", required=True)
+    st = sub.add_parser("stack", help="the local stack").add_subparsers(
+        dest="action", required=True
+    )
     up = st.add_parser("up", help="start Kafka, PostgreSQL and every service; load the demo")
     up.add_argument("--no-demo", action="store_true")
     up.set_defaults(func=cmd_up)
@@ -145,9 +151,15 @@ def parser() -> argparse.ArgumentParser:
     test.set_defaults(func=cmd_test)
 
     tok = sub.add_parser("token", help="mint a development token from the local issuer")
-    tok.add_argument("--role", action="append", required=True,
-                     help="resident, member, grid_worker, community_staff, department, county_admin, agency")
-    tok.add_argument("--county", help=f"county scope for county-wide roles (default {dongan.COUNTY})")
+    tok.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        help="resident, member, grid_worker, community_staff, department, county_admin, agency",
+    )
+    tok.add_argument(
+        "--county", help=f"county scope for county-wide roles (default {dongan.COUNTY})"
+    )
     tok.add_argument("--community", action="append", help="community id, demo key or demo name")
     tok.add_argument("--subject", help="the token's subject (default dev-<role>)")
     tok.add_argument("--ttl-hours", type=float, default=12.0)

@@ -59,12 +59,18 @@ def ensure_jars(layout: Layout) -> Path:
     shutil.rmtree(partial, ignore_errors=True)
     fetched = subprocess.run(
         [
-            "mvn", "-q", "-B", "-Dstyle.color=never",
-            "-f", str(layout.root / "deploy" / "kafka" / "pom.xml"),
+            "mvn",
+            "-q",
+            "-B",
+            "-Dstyle.color=never",
+            "-f",
+            str(layout.root / "deploy" / "kafka" / "pom.xml"),
             f"-Dkafka.version={KAFKA_VERSION}",
-            "dependency:copy-dependencies", f"-DoutputDirectory={partial}",
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={partial}",
         ],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     if fetched.returncode != 0:
         raise RuntimeError(f"mvn could not fetch Kafka:\n{fetched.stdout}\n{fetched.stderr}")
@@ -79,8 +85,13 @@ def _java(
 ) -> list[str]:
     log4j = layout.root / "deploy" / "kafka" / "log4j2.properties"
     return [
-        "java", *heap, f"-Dlog4j2.configurationFile={log4j}",
-        "-cp", f"{layout.kafka_jars}/*", main, *args,
+        "java",
+        *heap,
+        f"-Dlog4j2.configurationFile={log4j}",
+        "-cp",
+        f"{layout.kafka_jars}/*",
+        main,
+        *args,
     ]
 
 
@@ -101,16 +112,30 @@ def _render(layout: Layout) -> Path:
 def _format_once(layout: Layout, props: Path) -> None:
     if (layout.run_dir / "kafka" / "data" / "meta.properties").exists():
         return
-    cluster_id = subprocess.run(
-        _java(layout, "kafka.tools.StorageTool", "random-uuid"),
-        check=True, capture_output=True, text=True,
-    ).stdout.strip().splitlines()[-1]
+    cluster_id = (
+        subprocess.run(
+            _java(layout, "kafka.tools.StorageTool", "random-uuid"),
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     subprocess.run(
         _java(
-            layout, "kafka.tools.StorageTool", "format", "--standalone",
-            "-t", cluster_id, "-c", str(props),
+            layout,
+            "kafka.tools.StorageTool",
+            "format",
+            "--standalone",
+            "-t",
+            cluster_id,
+            "-c",
+            str(props),
         ),
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     log.info("kafka.formatted", cluster_id=cluster_id)
 
@@ -122,7 +147,9 @@ def start(layout: Layout) -> bool:
     props = _render(layout)
     _format_once(layout, props)
     processes.start(
-        layout.pids, layout.logs, NAME,
+        layout.pids,
+        layout.logs,
+        NAME,
         _java(layout, "kafka.Kafka", str(props), heap=HEAP),
         marker=str(props),
     )

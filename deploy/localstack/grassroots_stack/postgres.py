@@ -39,7 +39,9 @@ def _bin_dir() -> Path:
     found = shutil.which("pg_ctl")
     if found and shutil.which("initdb"):
         return Path(found).resolve().parent
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3]))
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3])
+    )
     if not versions:
         raise RuntimeError(
             "PostgreSQL server binaries not found: apt-get install postgresql "
@@ -80,8 +82,9 @@ def cluster_dir(layout: Layout) -> Path:
     if _reachable_by_postgres(link):
         return link
     link.rmdir()
-    digest = hashlib.sha1(str(layout.run_dir).encode()).hexdigest()[:12]
-    outside = Path("/var/tmp") / f"grassroots-pg-{digest}"
+    digest = hashlib.sha256(str(layout.run_dir).encode()).hexdigest()[:12]
+    # Named after the run folder, owned by postgres, mode 700 (initdb): not a shared temp file.
+    outside = Path("/var/tmp") / f"grassroots-pg-{digest}"  # noqa: S108
     outside.mkdir(parents=True, exist_ok=True)
     os.chown(outside, uid, -1)
     link.symlink_to(outside)
@@ -123,16 +126,37 @@ def start(layout: Layout) -> bool:
     data = home / "data"
     bins = _bin_dir()
     if not (data / "PG_VERSION").exists():
-        _run([
-            str(bins / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-            "-E", "UTF8", "--locale=C.UTF-8",
-        ])
+        _run(
+            [
+                str(bins / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+        )
         log.info("postgres.initialised", data=str(data))
     options = " ".join(f"-c {k}={v}" for k, v in SERVER_SETTINGS.items())
-    _run([
-        str(bins / "pg_ctl"), "start", "-D", str(data), "-l", str(home / "postgres.log"),
-        "-w", "-t", "60", "-o", f"-p {layout.pg_port} {options}",
-    ])
+    _run(
+        [
+            str(bins / "pg_ctl"),
+            "start",
+            "-D",
+            str(data),
+            "-l",
+            str(home / "postgres.log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {layout.pg_port} {options}",
+        ]
+    )
     layout.logs.mkdir(parents=True, exist_ok=True)
     log_link = layout.logs / "postgres.log"
     if not log_link.exists():

@@ -35,7 +35,9 @@ def start(layout: Layout, plan: ServicePlan) -> bool:
     if processes.is_running(layout.pids, plan.name):
         return False
     processes.start(
-        layout.pids, layout.logs, plan.name,
+        layout.pids,
+        layout.logs,
+        plan.name,
         [sys.executable, "-m", plan.module],
         env=environment(layout, plan),
         cwd=layout.root,
@@ -61,7 +63,9 @@ def wait_ready(layout: Layout, plans: tuple[ServicePlan, ...], timeout: float = 
                 pass
         time.sleep(0.25)
     if waiting:
-        raise RuntimeError(f"not ready after {timeout:.0f}s: {', '.join(waiting)}; see {layout.logs}")
+        raise RuntimeError(
+            f"not ready after {timeout:.0f}s: {', '.join(waiting)}; see {layout.logs}"
+        )
 
 
 def stop(layout: Layout, plan: ServicePlan) -> bool:

@@ -100,12 +100,14 @@ def status(layout: Layout) -> list[dict[str, str]]:
     ]
     for plan in layout.services:
         pid = processes.is_running(layout.pids, plan.name)
-        rows.append({
-            "name": plan.name,
-            "pid": str(pid or "-"),
-            "address": services.url(plan),
-            "health": services.health(plan) if pid else "down",
-        })
+        rows.append(
+            {
+                "name": plan.name,
+                "pid": str(pid or "-"),
+                "address": services.url(plan),
+                "health": services.health(plan) if pid else "down",
+            }
+        )
     return rows
 
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from grassroots_contracts import envelope as ce
@@ -15,6 +15,7 @@ from grassroots_contracts.events import PublicEvent
 from pydantic import ValidationError
 
 Headers = tuple[tuple[str, bytes], ...]
+P = TypeVar("P", bound=PublicEvent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +44,10 @@ class ReceivedEvent:
     def event_type(self) -> str:
         return self.meta.event_type
 
-    def parse(self, model: type[PublicEvent]) -> PublicEvent:
-        return model.model_validate(self.payload)
+    def parse(self, model: type[P]) -> P:
+        """A tolerant reader: fields added by a newer producer are ignored, not refused."""
+        known = model.model_fields
+        return model.model_validate({k: v for k, v in self.payload.items() if k in known})
 
 
 class UndecodableMessage(ValueError):
@@ -81,7 +84,11 @@ def encode(event: PublicEvent, meta: EnvelopeMeta) -> KafkaRecord:
 
 
 def decode(
-    topic: str, partition: int, offset: int, value: bytes | None, headers: Sequence[tuple[str, bytes]]
+    topic: str,
+    partition: int,
+    offset: int,
+    value: bytes | None,
+    headers: Sequence[tuple[str, bytes]],
 ) -> ReceivedEvent:
     try:
         h = {name: raw.decode() for name, raw in headers}
@@ -100,7 +107,7 @@ def decode(
             time=datetime.fromisoformat(h[ce.H_TIME]),
             subject=h[ce.H_SUBJECT],
             community_id=h[ce.H_COMMUNITY],
-            stream_version=int(h.get(ce.H_STREAM_VERSION, "1")),
+            stream_version=int(h[ce.H_STREAM_VERSION]),
             correlation_id=h.get(ce.H_CORRELATION),
             causation_id=h.get(ce.H_CAUSATION),
             actor=h.get(ce.H_ACTOR),
@@ -115,4 +122,6 @@ def decode(
         raise UndecodableMessage(f"value is not JSON: {exc}") from exc
     if not isinstance(payload, dict):
         raise UndecodableMessage("value is not a JSON object")
-    return ReceivedEvent(meta=meta, payload=payload, topic=topic, partition=partition, offset=offset)
+    return ReceivedEvent(
+        meta=meta, payload=payload, topic=topic, partition=partition, offset=offset
+    )

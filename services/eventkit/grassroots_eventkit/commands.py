@@ -111,7 +111,13 @@ class CommandRunner:
         outcome = "error"
         try:
             result = await self._run(
-                decider, stream_id, command, ctx, community_of, reservations, authorize,
+                decider,
+                stream_id,
+                command,
+                ctx,
+                community_of,
+                reservations,
+                authorize,
                 created_status,
             )
             outcome = "replayed" if result.replayed else "accepted"
@@ -170,7 +176,7 @@ class CommandRunner:
                 new_version = await self._store.append(batch)
             except ConcurrencyConflict:
                 metrics.CONCURRENCY_RETRIES.labels(type(command).__name__).inc()
-                log.info("command.conflict_retry", stream_id=stream_id, attempt=attempt)
+                log.debug("command.conflict_retry", stream_id=stream_id, attempt=attempt)
                 continue
             except IdempotencyKeyTaken:
                 earlier = await self._replay(ctx)
@@ -258,4 +264,6 @@ class CommandRunner:
 def _with_reservations(
     batch: AppendBatch, reserve: list[Reservation], release: list[Reservation]
 ) -> AppendBatch:
-    return replace(batch, reserve=tuple(dict.fromkeys(reserve)), release=tuple(dict.fromkeys(release)))
+    return replace(
+        batch, reserve=tuple(dict.fromkeys(reserve)), release=tuple(dict.fromkeys(release))
+    )

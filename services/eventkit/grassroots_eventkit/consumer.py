@@ -173,7 +173,9 @@ class IdempotentConsumer:
         for record in records:
             try:
                 events.append(
-                    decode(record.topic, record.partition, record.offset, record.value, record.headers)
+                    decode(
+                        record.topic, record.partition, record.offset, record.value, record.headers
+                    )
                 )
             except UndecodableMessage as exc:
                 await self._dead_letter(record, None, exc)
@@ -212,8 +214,11 @@ class IdempotentConsumer:
                 except Exception as exc:  # noqa: BLE001 - counted, then dead-lettered
                     error = exc
                     log.warning(
-                        "consumer.event_failed", group=self.group, event_id=str(event.event_id),
-                        attempt=attempt, error=repr(exc),
+                        "consumer.event_failed",
+                        group=self.group,
+                        event_id=str(event.event_id),
+                        attempt=attempt,
+                        error=repr(exc),
                     )
                     await asyncio.sleep(0.05 * attempt)
             if error is not None:
@@ -255,17 +260,26 @@ class IdempotentConsumer:
         )
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(
-                "INSERT INTO ek_dead_letters (consumer, topic, partition, \"offset\", event_id, error)"
+                "INSERT INTO ek_dead_letters"
+                ' (consumer, topic, partition, "offset", event_id, error)'
                 " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-                self.group, record.topic, record.partition, record.offset,
-                event.event_id if event else None, message,
+                self.group,
+                record.topic,
+                record.partition,
+                record.offset,
+                event.event_id if event else None,
+                message,
             )
             if event is not None:
                 await self._claim(conn, [event])
         metrics.DEAD_LETTERS.labels(self.group).inc()
         log.error(
-            "consumer.dead_lettered", group=self.group, topic=record.topic,
-            partition=record.partition, offset=record.offset, error=message,
+            "consumer.dead_lettered",
+            group=self.group,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error=message,
         )
 
     def _count(self, applied: int, duplicates: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 import structlog
@@ -42,7 +43,9 @@ async def ensure_topics(
         wanted = [
             NewTopic(
                 name=spec.name,
-                num_partitions=partitions if (partitions and spec.partitions > 1) else spec.partitions,
+                num_partitions=partitions
+                if (partitions and spec.partitions > 1)
+                else spec.partitions,
                 replication_factor=replication_factor,
                 topic_configs={"retention.ms": str(spec.retention_ms)},
             )
@@ -50,10 +53,9 @@ async def ensure_topics(
             if spec.name not in existing
         ]
         if wanted:
-            try:
+            # Another instance may create them between our list and our create.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(wanted)
-            except TopicAlreadyExistsError:
-                pass  # another instance created them between our list and create
             log.info("kafka.topics_created", topics=[t.name for t in wanted])
     finally:
         await admin.close()

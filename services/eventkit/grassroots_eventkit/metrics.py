@@ -14,7 +14,8 @@ COMMAND_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
 CONCURRENCY_RETRIES = Counter(
-    "grassroots_command_conflict_retries_total", "Commands retried after a version conflict",
+    "grassroots_command_conflict_retries_total",
+    "Commands retried after a version conflict",
     ["command"],
 )
 RELAY_PUBLISHED = Counter("grassroots_relay_published_total", "Outbox records published")
@@ -33,5 +34,7 @@ DEAD_LETTERS = Counter(
     "grassroots_dead_letters_total", "Messages sent to the dead-letter topic", ["consumer"]
 )
 CONSUMER_LAG = Gauge(
-    "grassroots_consumer_lag", "Messages behind the partition's end", ["consumer", "topic", "partition"]
+    "grassroots_consumer_lag",
+    "Messages behind the partition's end",
+    ["consumer", "topic", "partition"],
 )

@@ -106,7 +106,8 @@ class OutboxRelay:
         metrics.RELAY_SHARDS_OWNED.set(len(self._owned))
         backlog = dict.fromkeys(self._owned, 0)
         for row in await conn.fetch(
-            "SELECT shard, count(*) AS n FROM es_outbox WHERE shard = ANY($1::int[]) GROUP BY shard",
+            "SELECT shard, count(*) AS n FROM es_outbox"
+            " WHERE shard = ANY($1::int[]) GROUP BY shard",
             list(self._owned),
         ):
             backlog[row["shard"]] = row["n"]

@@ -163,7 +163,9 @@ async def stop_runtime(rt: Runtime) -> None:
             task.cancel()
         for task in done:
             if not task.cancelled() and task.exception():
-                log.error("service.worker_failed", task=task.get_name(), error=repr(task.exception()))
+                log.error(
+                    "service.worker_failed", task=task.get_name(), error=repr(task.exception())
+                )
     if rt.producer:
         await rt.producer.stop()
     await rt.pool.close()
@@ -211,7 +213,9 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     install_problem_handlers(app)
 
     @app.middleware("http")
-    async def _correlate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def _correlate(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         correlation = request.headers.get("x-correlation-id") or str(uuid.uuid4())
         request.state.correlation_id = correlation
         with structlog.contextvars.bound_contextvars(correlation_id=correlation):

@@ -23,8 +23,11 @@ Context = Annotated[CommandContext, Depends(command_context)]
 
 class CommunityRegistration(BaseModel):
     model_config = ConfigDict(
-        frozen=True, extra="forbid",
-        json_schema_extra={"examples": [{"name": "茶亭社区", "county": "东安县", "town": "白牙市镇"}]},
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"name": "茶亭社区", "county": "东安县", "town": "白牙市镇"}]
+        },
     )
 
     name: OfficialName
@@ -41,7 +44,9 @@ class CommunityNewName(BaseModel):
 
 
 class CommandAccepted(BaseModel):
-    model_config = ConfigDict(frozen=True, json_schema_extra={"examples": [{"id": "1f0e…", "version": 1}]})
+    model_config = ConfigDict(
+        frozen=True, json_schema_extra={"examples": [{"id": "1f0e…", "version": 1}]}
+    )
 
     id: str
     version: int
@@ -81,7 +86,10 @@ def _answer(response: Response, accepted: Accepted, location: str) -> CommandAcc
     responses={409: {"description": "the name is taken in that county"}},
 )
 async def register_community(
-    body: CommunityRegistration, principal: CurrentPrincipal, ctx: Context, runner: Runner,
+    body: CommunityRegistration,
+    principal: CurrentPrincipal,
+    ctx: Context,
+    runner: Runner,
     response: Response,
 ) -> CommandAccepted:
     cmd = community.RegisterCommunity(community_id=str(uuid4()), **body.model_dump())
@@ -95,8 +103,12 @@ async def register_community(
     responses={404: {"description": "no such community"}, 409: {"description": "name taken"}},
 )
 async def rename_community(
-    community_id: CommunityId, body: CommunityNewName, principal: CurrentPrincipal, ctx: Context,
-    runner: Runner, response: Response,
+    community_id: CommunityId,
+    body: CommunityNewName,
+    principal: CurrentPrincipal,
+    ctx: Context,
+    runner: Runner,
+    response: Response,
 ) -> CommandAccepted:
     cmd = community.RenameCommunity(community_id=community_id, name=body.name)
     accepted = await handlers.rename_community(runner, principal, cmd, ctx.for_request(body))
@@ -110,6 +122,9 @@ async def get_community(
     rt: Runtime = request.app.state.runtime
     state, version = await handlers.get_community(rt.store, principal, community_id)
     return CommunityView(
-        id=state.community_id, name=state.name, county=state.county, town=state.town,
+        id=state.community_id,
+        name=state.name,
+        county=state.county,
+        town=state.town,
         version=version,
     )

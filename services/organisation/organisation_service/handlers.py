@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from grassroots_eventkit.auth import Principal
 from grassroots_eventkit.commands import Accepted, CommandContext, CommandRunner
-from grassroots_eventkit.domain import DomainEvent, NotFound
-from grassroots_eventkit.store import EventStore, Reservation
+from grassroots_eventkit.domain import CommandRejected, DomainEvent, NotFound
+from grassroots_eventkit.store import EventStore, Reservation, ReservationTaken
 
 from organisation_service.domain import community
 from organisation_service.domain.names import name_key
@@ -33,22 +33,40 @@ def community_name_claims(
 
 
 async def register_community(
-    runner: CommandRunner, principal: Principal, cmd: community.RegisterCommunity,
+    runner: CommandRunner,
+    principal: Principal,
+    cmd: community.RegisterCommunity,
     ctx: CommandContext,
 ) -> Accepted:
     def authorize(_state: community.Community | None) -> None:
         principal.require_role("county_admin")
         principal.require_access(cmd.community_id, cmd.county)
 
-    return await runner.run(
-        community.DECIDER, stream_id=cmd.community_id, command=cmd, ctx=ctx,
-        community_of=community.community_of, reservations=community_name_claims,
-        authorize=authorize,
+    try:
+        return await runner.run(
+            community.DECIDER,
+            stream_id=cmd.community_id,
+            command=cmd,
+            ctx=ctx,
+            community_of=community.community_of,
+            reservations=community_name_claims,
+            authorize=authorize,
+        )
+    except ReservationTaken as exc:
+        raise _name_taken(cmd.name, cmd.county) from exc
+
+
+def _name_taken(name: str, county: str | None) -> CommandRejected:
+    where = f"in {county}" if county else "in its county"
+    return CommandRejected(
+        "community_name_taken", f"a community named {name!r} already exists {where}", field="name"
     )
 
 
 async def rename_community(
-    runner: CommandRunner, principal: Principal, cmd: community.RenameCommunity,
+    runner: CommandRunner,
+    principal: Principal,
+    cmd: community.RenameCommunity,
     ctx: CommandContext,
 ) -> Accepted:
     def authorize(state: community.Community | None) -> None:
@@ -57,11 +75,18 @@ async def rename_community(
         principal.require_role("county_admin", "community_staff")
         principal.require_access(state.community_id, state.county)
 
-    return await runner.run(
-        community.DECIDER, stream_id=cmd.community_id, command=cmd, ctx=ctx,
-        community_of=community.community_of, reservations=community_name_claims,
-        authorize=authorize,
-    )
+    try:
+        return await runner.run(
+            community.DECIDER,
+            stream_id=cmd.community_id,
+            command=cmd,
+            ctx=ctx,
+            community_of=community.community_of,
+            reservations=community_name_claims,
+            authorize=authorize,
+        )
+    except ReservationTaken as exc:
+        raise _name_taken(cmd.name, None) from exc
 
 
 async def get_community(

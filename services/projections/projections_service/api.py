@@ -38,8 +38,12 @@ class CommunityList(BaseModel):
 
 def _summary(row: communities.CommunityRow) -> CommunitySummary:
     return CommunitySummary(
-        id=row.community_id, name=row.name, county=row.county, town=row.town,
-        registered_at=row.registered_at, version=row.version,
+        id=row.community_id,
+        name=row.name,
+        county=row.county,
+        town=row.town,
+        registered_at=row.registered_at,
+        version=row.version,
     )
 
 

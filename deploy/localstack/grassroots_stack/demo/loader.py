@@ -12,7 +12,9 @@ from grassroots_stack.demo import dongan
 log = structlog.get_logger()
 
 
-def load(organisation_url: str, projections_url: str, token: str, timeout: float = 30.0) -> dict[str, str]:
+def load(
+    organisation_url: str, projections_url: str, token: str, timeout: float = 30.0
+) -> dict[str, str]:
     """Register the demo communities (idempotently) and wait until the county list shows them."""
     headers = {"Authorization": f"Bearer {token}"}
     ids: dict[str, str] = {}

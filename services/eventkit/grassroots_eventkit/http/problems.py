@@ -47,14 +47,21 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _field(tuple(e.get("loc", ()))), "rule": e.get("type", "invalid"),
-             "message": e.get("msg", "")}
+            {
+                "field": _field(tuple(e.get("loc", ()))),
+                "rule": e.get("type", "invalid"),
+                "message": e.get("msg", ""),
+            }
             for e in exc.errors()
         ]
         fields = ", ".join(sorted({e["field"] for e in errors}))
         return problem(
-            422, "Invalid request", f"invalid: {fields}", rule="validation",
-            instance=request.url.path, errors=errors,
+            422,
+            "Invalid request",
+            f"invalid: {fields}",
+            rule="validation",
+            instance=request.url.path,
+            errors=errors,
         )
 
     @app.exception_handler(CommandRejected)
@@ -63,13 +70,19 @@ def install_problem_handlers(app: FastAPI) -> None:
         if exc.field:
             extra["errors"] = [{"field": exc.field, "rule": exc.rule, "message": exc.message}]
         return problem(
-            exc.status, "Command refused" if exc.status != 404 else "Not found", exc.message,
-            rule=exc.rule, instance=request.url.path, **extra,
+            exc.status,
+            "Command refused" if exc.status != 404 else "Not found",
+            exc.message,
+            rule=exc.rule,
+            instance=request.url.path,
+            **extra,
         )
 
     @app.exception_handler(Unauthorized)
     async def _unauthorized(request: Request, exc: Unauthorized) -> JSONResponse:
-        return problem(401, "Unauthorized", str(exc), rule="unauthorized", instance=request.url.path)
+        return problem(
+            401, "Unauthorized", str(exc), rule="unauthorized", instance=request.url.path
+        )
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> JSONResponse:
@@ -86,6 +99,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("http.unhandled_error", path=request.url.path)
         return problem(
-            500, "Internal error", "an unexpected error was logged; the request had no effect",
-            rule="internal_error", instance=request.url.path,
+            500,
+            "Internal error",
+            "an unexpected error was logged; the request had no effect",
+            rule="internal_error",
+            instance=request.url.path,
         )

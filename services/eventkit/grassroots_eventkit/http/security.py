@@ -44,7 +44,8 @@ def command_context(
 ) -> CommandContext:
     if idempotency_key is not None and not (1 <= len(idempotency_key) <= 200):
         raise InvalidValue(
-            "idempotency_key_length", "Idempotency-Key must be 1-200 characters",
+            "idempotency_key_length",
+            "Idempotency-Key must be 1-200 characters",
             field="Idempotency-Key",
         )
     correlation = getattr(request.state, "correlation_id", None)

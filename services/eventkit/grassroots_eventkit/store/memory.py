@@ -39,8 +39,10 @@ class InMemoryEventStore:
             released = {(r.scope, r.value) for r in batch.release}
             for r in batch.reserve:
                 holder = self._reservations.get((r.scope, r.value))
-                if holder is not None and holder != batch.stream_id and (
-                    (r.scope, r.value) not in released
+                if (
+                    holder is not None
+                    and holder != batch.stream_id
+                    and ((r.scope, r.value) not in released)
                 ):
                     raise ReservationTaken(r.scope, r.value)
             if batch.idempotency and batch.idempotency.key in self._idempotency:

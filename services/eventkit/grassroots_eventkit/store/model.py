@@ -25,11 +25,15 @@ class EventMetadata:
     causation_id: str | None = None
 
     def as_dict(self) -> dict[str, str]:
-        return {k: v for k, v in (
-            ("actor", self.actor),
-            ("correlation_id", self.correlation_id),
-            ("causation_id", self.causation_id),
-        ) if v is not None}
+        return {
+            k: v
+            for k, v in (
+                ("actor", self.actor),
+                ("correlation_id", self.correlation_id),
+                ("causation_id", self.causation_id),
+            )
+            if v is not None
+        }
 
 
 @dataclass(frozen=True, slots=True)

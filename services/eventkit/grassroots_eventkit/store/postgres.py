@@ -129,10 +129,5 @@ def _translate(exc: asyncpg.PostgresError, batch: AppendBatch) -> Exception:
         return ReservationTaken(scope, value)
     if code == "GR411" and batch.idempotency:
         return IdempotencyKeyTaken(batch.idempotency.key)
-    # A second writer inserting the first event of a new stream at the same moment
-    # trips the unique index rather than the version check: the same conflict.
-    if isinstance(exc, asyncpg.UniqueViolationError) and "es_events_stream_id_version_key" in str(
-        getattr(exc, "constraint_name", "")
-    ):
-        return ConcurrencyConflict(batch.stream_id, batch.expected_version)
-    return exc
+    unknown: Exception = exc
+    return unknown

@@ -24,4 +24,8 @@ OfficialName = Annotated[
 
 def name_key(county: str, name: str) -> str:
     """What makes two community names the same within a county."""
-    return f"{unicodedata.normalize('NFKC', county).casefold()}/{unicodedata.normalize('NFKC', name).casefold()}"
+
+    def fold(text: str) -> str:
+        return unicodedata.normalize("NFKC", text).casefold()
+
+    return f"{fold(county)}/{fold(name)}"

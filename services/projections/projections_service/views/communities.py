@@ -53,10 +53,10 @@ class CommunitiesProjector:
         for event in events:
             version = event.meta.stream_version
             if event.event_type == org.CommunityRegistered.event_type:
-                reg = org.CommunityRegistered.model_validate(event.payload)
+                reg = event.parse(org.CommunityRegistered)
                 registered[reg.community_id] = (reg, version, event.meta.time)
             elif event.event_type == org.CommunityRenamed.event_type:
-                ren = org.CommunityRenamed.model_validate(event.payload)
+                ren = event.parse(org.CommunityRenamed)
                 earlier = renamed.get(ren.community_id)
                 if earlier is None or earlier[1] < version:
                     renamed[ren.community_id] = (ren.name, version, event.meta.time)
