@@ -1,0 +1,59 @@
+# Grassroots: one entry point for people and CI. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+RUN := $(UV) run --frozen
+PYTEST_ARGS ?=
+
+.PHONY: help install up down ps test test-unit lint fmt typecheck contracts contracts-check token bench-store clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+install: ## install Python dependencies into .venv (uv; one lock file)
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q uv
+	$(UV) sync --all-packages --frozen
+
+up: install ## run the whole system locally with the Dong'an demo; prints the URLs
+	$(RUN) grassroots stack up
+
+down: ## stop exactly what `make up` started
+	$(RUN) grassroots stack down
+
+ps: ## what runs, with health
+	$(RUN) grassroots stack ps
+
+test: install lint typecheck ## every test, against real Kafka and PostgreSQL (starts the stack if needed)
+	$(RUN) grassroots stack test -- $(PYTEST_ARGS)
+
+test-unit: install ## pure tests only: no stack needed
+	$(RUN) pytest -m "unit or contract" tests/unit tests/contract -q
+
+lint: install ## ruff check + format check
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+fmt: install ## ruff format + autofix
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+typecheck: install ## mypy strict on contracts, eventkit and the domain packages
+	$(RUN) mypy
+
+contracts: install ## regenerate contracts/schemas (JSON Schema + AsyncAPI 3)
+	$(RUN) python -m grassroots_contracts write --out contracts/schemas
+
+contracts-check: install ## fail if a committed schema was changed incompatibly
+	$(RUN) python -m grassroots_contracts check --dir contracts/schemas
+
+ROLE ?= county_admin
+token: install ## a dev token: make token ROLE=community_staff COMMUNITY=茶亭社区
+	@$(RUN) grassroots token --role $(ROLE) $(if $(COUNTY),--county $(COUNTY)) $(if $(COMMUNITY),--community $(COMMUNITY))
+
+bench-store: install ## write path, raw PG ceiling, relay and consumer figures -> bench/results/store.json
+	$(RUN) grassroots stack up --no-demo
+	$(RUN) grassroots bench store
+
+clean: down ## stop the stack and delete its data (.run); keeps the Kafka jar cache (.cache)
+	rm -rf .run

@@ -1,0 +1,98 @@
+"""Test 4: poison messages go to the dead-letter topic with their headers, and the
+partition moves on."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from grassroots_contracts.envelope import H_ID, EnvelopeMeta
+from grassroots_contracts.topics import dead_letter_spec, dead_letter_topic
+from grassroots_eventkit.codec import encode
+from grassroots_eventkit.consumer import IdempotentConsumer
+from grassroots_eventkit.kafka import ensure_topics, reliable_producer
+
+from tests.support.databases import fresh_database
+from tests.support.kafka import create_topic, read_until, wait_for
+from tests.support.tally import TALLY_MIGRATION, TallyProjector
+from tests.support.ticker import public_ticked
+
+pytestmark = pytest.mark.integration
+
+
+async def test_poison_goes_to_the_dead_letter_topic_and_later_messages_still_apply(stack):
+    topic = await create_topic(stack.kafka, partitions=1)  # one partition: "later" is well defined
+    group = f"test-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(stack.kafka, [dead_letter_spec(group)])
+    public = public_ticked(topic)
+    producer = reliable_producer(stack.kafka, client_id="test-dlq")
+    await producer.start()
+
+    def good(n: int, note: str = "") -> tuple[str, object]:
+        event_id = uuid.uuid4()
+        event = public(counter_id="c", n=n)
+        meta = EnvelopeMeta(
+            event_id=event_id,
+            event_type=public.event_type,
+            source="/test",
+            time=datetime.now(UTC),
+            subject="c",
+            community_id="k",
+            stream_version=n,
+        )
+        record = encode(event, meta)
+        # The projector refuses a note it cannot handle: a failure in the read model.
+        value = record.value if not note else record.value[:-1] + f', "note": "{note}"}}'.encode()
+        return str(event_id), (record.topic, value, record.key, list(record.headers))
+
+    sent: list[tuple[str, object]] = [
+        good(1),
+        ("undecodable", (topic, b"{not json", b"k", [(H_ID, b"not-a-uuid")])),
+        good(2),
+        good(3, note="explode"),
+        good(4),
+    ]
+    for _, (t, value, key, headers) in sent:  # type: ignore[misc]
+        await producer.send_and_wait(t, value, key=key, headers=headers)
+
+    async with fresh_database(stack, extra=(TALLY_MIGRATION,)) as (_dsn, pool):
+        consumer = IdempotentConsumer(
+            TallyProjector(group, topic, fail_on_note="explode"),
+            bootstrap=stack.kafka,
+            pool=pool,
+            dlq_producer=producer,
+            batch_size=100,
+            max_attempts=2,
+        )
+        task = asyncio.create_task(consumer.run())
+        try:
+
+            async def applied() -> bool:
+                return await pool.fetchval("SELECT count(*) FROM tally") == 3
+
+            await wait_for(applied, timeout=60)
+            versions = [
+                r["version"] for r in await pool.fetch("SELECT version FROM tally ORDER BY seq")
+            ]
+            assert versions == [1, 2, 4]
+            dead = await pool.fetch('SELECT "offset", error FROM ek_dead_letters ORDER BY "offset"')
+            assert [r["offset"] for r in dead] == [1, 3]
+        finally:
+            consumer.stop()
+            await task
+            await producer.stop()
+
+    letters = await read_until(stack.kafka, dead_letter_topic(group), expected=2)
+    assert len(letters) == 2
+    undecodable, failed = (dict(r.headers) for r in letters)
+    assert undecodable["dlq_original_topic"].decode() == topic
+    assert undecodable["dlq_original_partition"] == b"0"
+    assert undecodable["dlq_original_offset"] == b"1"
+    assert "missing CloudEvents headers" in undecodable["dlq_error"].decode()
+    assert failed["dlq_original_offset"] == b"3"
+    assert failed["dlq_error_type"] == b"ValueError"
+    assert "cannot apply event with note 'explode'" in failed["dlq_error"].decode()
+    assert failed[H_ID].decode() == sent[3][0]  # the original headers travel with it
+    assert letters[1].value == sent[3][1][1]  # type: ignore[index]
