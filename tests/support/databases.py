@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
+from grassroots_eventkit.db import create_pool
 from grassroots_eventkit.migrations import Migration, migrate
 from grassroots_eventkit.store.schema import EVENTKIT_MIGRATIONS
 
@@ -24,7 +25,7 @@ async def fresh_database(
     finally:
         await admin.close()
     dsn = stack.dsn(name)
-    pool = await asyncpg.create_pool(dsn, min_size=2, max_size=pool_size)
+    pool = await create_pool(dsn, min_size=2, max_size=pool_size)
     try:
         await migrate(pool, [*EVENTKIT_MIGRATIONS, *extra])
         yield dsn, pool

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from grassroots_eventkit import metrics
 from grassroots_eventkit.auth import Forbidden
 from grassroots_eventkit.codec import encode
 from grassroots_eventkit.domain import Command, CommandRejected, Decider, DomainEvent
+from grassroots_eventkit.ids import uuid7
 from grassroots_eventkit.store.model import (
     AppendBatch,
     ConcurrencyConflict,
@@ -71,6 +73,39 @@ class TooMuchContention(CommandRejected):
     status = 409
 
 
+class StateCache:
+    """Recently written aggregates' (version, state), least recently used out first.
+
+    A command on a cached aggregate skips the load: it decides on the cached state
+    and appends with the cached version as the expected one. If another instance
+    wrote in between, the append is refused as a conflict, the entry is dropped and
+    the retry loads the stream. So the cache saves a round trip and the decoding of
+    the history, and can never make a command decide on a state that gets written.
+    States are immutable (frozen), so sharing them is safe.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+
+    def get(self, stream_id: str) -> tuple[int, Any] | None:
+        entry = self._entries.get(stream_id)
+        if entry is not None:
+            self._entries.move_to_end(stream_id)
+        return entry
+
+    def put(self, stream_id: str, version: int, state: Any) -> None:
+        if self._size <= 0:
+            return
+        self._entries[stream_id] = (version, state)
+        self._entries.move_to_end(stream_id)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+    def drop(self, stream_id: str) -> None:
+        self._entries.pop(stream_id, None)
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -84,7 +119,8 @@ class CommandRunner:
         publication: Publication,
         max_retries: int = 5,
         clock: Callable[[], datetime] = _utcnow,
-        new_event_id: Callable[[], UUID] = uuid4,
+        new_event_id: Callable[[], UUID] = uuid7,
+        cache_size: int = 10_000,
     ) -> None:
         self._store = store
         self._source = source
@@ -92,6 +128,7 @@ class CommandRunner:
         self._max_retries = max_retries
         self._clock = clock
         self._new_event_id = new_event_id
+        self._cache = StateCache(cache_size)
 
     async def run(
         self,
@@ -150,12 +187,13 @@ class CommandRunner:
             if earlier:
                 return earlier
         for attempt in range(self._max_retries + 1):
-            stored = await self._store.load(stream_id)
-            history = [decider.event_types.decode(e.event_type, e.data) for e in stored]
-            state = decider.fold(history)
+            cached = self._cache.get(stream_id) if attempt == 0 else None
+            if cached is not None:
+                version, state = cached
+            else:
+                version, state = await self._load(decider, stream_id)
             if authorize:
                 authorize(state)
-            version = stored[-1].version if stored else 0
             now = self._clock()
             new_events: Sequence[DomainEvent] = decider.decide(
                 state, command, now=now, new_id=lambda: str(uuid4())
@@ -175,6 +213,7 @@ class CommandRunner:
             try:
                 new_version = await self._store.append(batch)
             except ConcurrencyConflict:
+                self._cache.drop(stream_id)
                 metrics.CONCURRENCY_RETRIES.labels(type(command).__name__).inc()
                 log.debug("command.conflict_retry", stream_id=stream_id, attempt=attempt)
                 continue
@@ -183,11 +222,17 @@ class CommandRunner:
                 if earlier:
                     return earlier
                 raise
+            self._cache.put(stream_id, new_version, after)
             return Accepted(stream_id, new_version, status_code=status)
         raise TooMuchContention(
             "concurrent_modification",
             f"{stream_id} kept changing under {self._max_retries + 1} attempts; retry later",
         )
+
+    async def _load(self, decider: Decider[Any, Any, Any], stream_id: str) -> tuple[int, Any]:
+        stored = await self._store.load(stream_id)
+        history = [decider.event_types.decode(e.event_type, e.data) for e in stored]
+        return (stored[-1].version if stored else 0), decider.fold(history)
 
     async def _replay(self, ctx: CommandContext) -> Accepted | None:
         assert ctx.idempotency_key is not None

@@ -143,30 +143,35 @@ class IdempotentConsumer:
         try:
             while not self._stopping.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=self._batch_size)
-                async with self._lock:
-                    for tp, records in batches.items():
-                        if records:
-                            await self._partition_batch(consumer, tp, records)
+                batches = {tp: records for tp, records in batches.items() if records}
+                if batches:
+                    async with self._lock:
+                        await self._batch(consumer, batches)
         finally:
             self.running = False
             await consumer.stop()
 
-    async def _partition_batch(
-        self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: list[ConsumerRecord]
+    async def _batch(
+        self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[ConsumerRecord]]
     ) -> None:
+        """All partitions of one poll in one transaction: one commit, not one per partition.
+        Each partition's records keep their order."""
+        records = [record for tp in sorted(batches) for record in batches[tp]]
         try:
             await self._apply_batch(records)
         except INFRASTRUCTURE_ERRORS:
             # Nothing committed: read the batch again once the infrastructure is back.
-            consumer.seek(tp, records[0].offset)
+            for tp, recs in batches.items():
+                consumer.seek(tp, recs[0].offset)
             raise
         failpoints.hit("consumer.after_db_commit")
-        await consumer.commit({tp: records[-1].offset + 1})
-        highwater = consumer.highwater(tp)
-        if highwater is not None:
-            metrics.CONSUMER_LAG.labels(self.group, tp.topic, str(tp.partition)).set(
-                max(0, highwater - records[-1].offset - 1)
-            )
+        await consumer.commit({tp: recs[-1].offset + 1 for tp, recs in batches.items()})
+        for tp, recs in batches.items():
+            highwater = consumer.highwater(tp)
+            if highwater is not None:
+                metrics.CONSUMER_LAG.labels(self.group, tp.topic, str(tp.partition)).set(
+                    max(0, highwater - recs[-1].offset - 1)
+                )
 
     async def _apply_batch(self, records: list[ConsumerRecord]) -> None:
         events: list[ReceivedEvent] = []
@@ -197,7 +202,7 @@ class IdempotentConsumer:
     async def _apply_one_by_one(
         self, records: list[ConsumerRecord], events: list[ReceivedEvent]
     ) -> None:
-        by_offset = {(r.partition, r.offset): r for r in records}
+        by_offset = {(r.topic, r.partition, r.offset): r for r in records}
         for event in events:
             error: Exception | None = None
             for attempt in range(1, self._max_attempts + 1):
@@ -222,7 +227,8 @@ class IdempotentConsumer:
                     )
                     await asyncio.sleep(0.05 * attempt)
             if error is not None:
-                await self._dead_letter(by_offset[(event.partition, event.offset)], event, error)
+                record = by_offset[(event.topic, event.partition, event.offset)]
+                await self._dead_letter(record, event, error)
 
     async def _claim(
         self, conn: asyncpg.Connection, events: Sequence[ReceivedEvent]

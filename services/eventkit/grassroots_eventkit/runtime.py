@@ -31,6 +31,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from grassroots_eventkit import failpoints
 from grassroots_eventkit.auth import TokenVerifier
 from grassroots_eventkit.consumer import IdempotentConsumer, Projector
+from grassroots_eventkit.db import create_pool
 from grassroots_eventkit.http.problems import install_problem_handlers
 from grassroots_eventkit.kafka import ensure_topics, reliable_producer
 from grassroots_eventkit.logs import configure_logging
@@ -99,7 +100,7 @@ async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Runtime
     failpoints.arm(settings.failpoints)
     if settings.create_database:
         await ensure_database(settings.dsn())
-    pool = await asyncpg.create_pool(
+    pool = await create_pool(
         settings.dsn(), min_size=settings.pg_pool_min, max_size=settings.pg_pool_max
     )
     await migrate(pool, [*EVENTKIT_MIGRATIONS, *spec.migrations])

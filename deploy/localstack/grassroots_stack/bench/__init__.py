@@ -1,0 +1,1 @@
+"""Benchmarks: commands that print figures and write bench/results/, never timed tests."""
