@@ -12,7 +12,7 @@ CREATE TABLE es_streams (
     stream_type  text NOT NULL,
     community_id text NOT NULL,
     version      integer NOT NULL CHECK (version > 0)
-);
+) WITH (fillfactor = 70);  -- room on the page for HOT updates of `version`
 
 CREATE TABLE es_events (
     global_position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
