@@ -9,7 +9,7 @@ import pytest
 from grassroots_eventkit.commands import CommandContext, CommandRunner, TooMuchContention
 from grassroots_eventkit.store.postgres import PostgresEventStore
 from organisation_service.domain import community
-from organisation_service.handlers import community_name_claims
+from organisation_service.handlers.communities import community_name_claims
 from organisation_service.publication import to_public
 
 from tests.support.databases import fresh_database

@@ -7,7 +7,7 @@ from grassroots_contracts.envelope import H_ACTOR, H_STREAM_VERSION
 from grassroots_eventkit.commands import CommandContext, CommandRunner, IdempotencyKeyReused
 from grassroots_eventkit.store.memory import InMemoryEventStore
 from organisation_service.domain import community
-from organisation_service.handlers import community_name_claims
+from organisation_service.handlers.communities import community_name_claims
 from organisation_service.publication import to_public
 
 pytestmark = pytest.mark.unit

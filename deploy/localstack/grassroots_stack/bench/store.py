@@ -40,7 +40,7 @@ from grassroots_eventkit.relay import OutboxRelay
 from grassroots_eventkit.store.postgres import PostgresEventStore, shard_of
 from grassroots_eventkit.store.schema import EVENTKIT_MIGRATIONS
 from organisation_service.domain import community
-from organisation_service.handlers import community_name_claims
+from organisation_service.handlers.communities import community_name_claims
 from organisation_service.publication import to_public
 from projections_service.views import communities as communities_view
 from rich.console import Console

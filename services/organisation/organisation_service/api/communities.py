@@ -5,20 +5,19 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import uuid4
 
-from fastapi import APIRouter, Depends, Path, Request, Response
-from grassroots_eventkit.commands import Accepted, CommandContext, CommandRunner
-from grassroots_eventkit.http.security import CurrentPrincipal, command_context
+from fastapi import APIRouter, Path, Request, Response
+from grassroots_eventkit.http.commands import CommandAccepted, Context, Runner, answer
+from grassroots_eventkit.http.security import CurrentPrincipal
 from grassroots_eventkit.runtime import Runtime
 from pydantic import BaseModel, ConfigDict
 
-from organisation_service import handlers
 from organisation_service.domain import community
 from organisation_service.domain.names import OfficialName
+from organisation_service.handlers import communities as handlers
 
 router = APIRouter(tags=["communities"])
 
 CommunityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
-Context = Annotated[CommandContext, Depends(command_context)]
 
 
 class CommunityRegistration(BaseModel):
@@ -43,15 +42,6 @@ class CommunityNewName(BaseModel):
     name: OfficialName
 
 
-class CommandAccepted(BaseModel):
-    model_config = ConfigDict(
-        frozen=True, json_schema_extra={"examples": [{"id": "1f0e…", "version": 1}]}
-    )
-
-    id: str
-    version: int
-
-
 class CommunityView(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -60,23 +50,6 @@ class CommunityView(BaseModel):
     county: str
     town: str
     version: int
-
-
-def _runner(request: Request) -> CommandRunner:
-    rt: Runtime = request.app.state.runtime
-    runner: CommandRunner = rt.extras["runner"]
-    return runner
-
-
-Runner = Annotated[CommandRunner, Depends(_runner)]
-
-
-def _answer(response: Response, accepted: Accepted, location: str) -> CommandAccepted:
-    response.status_code = accepted.status_code
-    response.headers["Location"] = location
-    if accepted.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return CommandAccepted(**accepted.body())
 
 
 @router.post(
@@ -94,7 +67,7 @@ async def register_community(
 ) -> CommandAccepted:
     cmd = community.RegisterCommunity(community_id=str(uuid4()), **body.model_dump())
     accepted = await handlers.register_community(runner, principal, cmd, ctx.for_request(body))
-    return _answer(response, accepted, f"/communities/{accepted.id}")
+    return answer(response, accepted, f"/communities/{accepted.id}")
 
 
 @router.post(
@@ -112,7 +85,7 @@ async def rename_community(
 ) -> CommandAccepted:
     cmd = community.RenameCommunity(community_id=community_id, name=body.name)
     accepted = await handlers.rename_community(runner, principal, cmd, ctx.for_request(body))
-    return _answer(response, accepted, f"/communities/{accepted.id}")
+    return answer(response, accepted, f"/communities/{accepted.id}")
 
 
 @router.get("/communities/{community_id}", summary="A community, from its event stream")

@@ -1,0 +1,1 @@
+"""HTTP routes of the organisation service, one router per part of the domain."""

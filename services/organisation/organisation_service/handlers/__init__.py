@@ -1,0 +1,1 @@
+"""Command handlers: authorise, load, decide, append. One module per aggregate family."""
