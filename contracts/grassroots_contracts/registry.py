@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from grassroots_contracts.events import PublicEvent
-from grassroots_contracts.organisation import CommunityRegistered, CommunityRenamed
+from grassroots_contracts.organisation import communities, unit_orgs
 
-PUBLIC_EVENTS: tuple[type[PublicEvent], ...] = (CommunityRegistered, CommunityRenamed)
+PUBLIC_EVENTS: tuple[type[PublicEvent], ...] = (*communities.EVENTS, *unit_orgs.EVENTS)
 
 
 def _index(events: tuple[type[PublicEvent], ...]) -> dict[str, type[PublicEvent]]:

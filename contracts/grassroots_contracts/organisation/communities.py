@@ -46,3 +46,6 @@ class CommunityRenamed(PublicEvent):
     community_id: str = Field(description="the community's id; also the Kafka key")
     name: str = Field(description="the new official name")
     renamed_at: AwareDatetime
+
+
+EVENTS: tuple[type[PublicEvent], ...] = (CommunityRegistered, CommunityRenamed)

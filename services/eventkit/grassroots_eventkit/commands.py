@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from grassroots_eventkit import metrics
 from grassroots_eventkit.auth import Forbidden
 from grassroots_eventkit.codec import encode
-from grassroots_eventkit.domain import Command, CommandRejected, Decider, DomainEvent
+from grassroots_eventkit.domain import Command, CommandRejected, Decider, DomainEvent, NotFound
 from grassroots_eventkit.ids import uuid7
 from grassroots_eventkit.store.model import (
     AppendBatch,
@@ -230,9 +230,7 @@ class CommandRunner:
         )
 
     async def _load(self, decider: Decider[Any, Any, Any], stream_id: str) -> tuple[int, Any]:
-        stored = await self._store.load(stream_id)
-        history = [decider.event_types.decode(e.event_type, e.data) for e in stored]
-        return (stored[-1].version if stored else 0), decider.fold(history)
+        return await load_aggregate(self._store, decider, stream_id)
 
     async def _replay(self, ctx: CommandContext) -> Accepted | None:
         assert ctx.idempotency_key is not None
@@ -304,6 +302,17 @@ class CommandRunner:
             outbox=outbox,
             idempotency=idem,
         )
+
+
+async def load_aggregate(
+    store: EventStore, decider: Decider[Any, Any, Any], stream_id: str
+) -> tuple[int, Any]:
+    """(version, state) of a stream; a stream of another aggregate type is not found."""
+    stored = await store.load(stream_id)
+    if not decider.owns([e.event_type for e in stored]):
+        raise NotFound(f"{decider.stream_type}_not_found", f"no {decider.stream_type} {stream_id}")
+    history = [decider.event_types.decode(e.event_type, e.data) for e in stored]
+    return (stored[-1].version if stored else 0), decider.fold(history)
 
 
 def _with_reservations(

@@ -61,6 +61,10 @@ class EventTypes:
     def __contains__(self, cls: type[DomainEvent]) -> bool:
         return cls.stored_type() in self._by_type
 
+    def knows(self, stored_type: str) -> bool:
+        """True for this aggregate's own stored types (current or upcastable)."""
+        return stored_type in self._by_type or stored_type in self._upcasters
+
 
 @dataclass(frozen=True, slots=True)
 class Decider(Generic[S, C, E]):
@@ -71,6 +75,11 @@ class Decider(Generic[S, C, E]):
     decide: Callable[..., Sequence[E]]
     evolve: Callable[[S, E], S]
     event_types: EventTypes
+
+    def owns(self, stored_types: Sequence[str]) -> bool:
+        """Whether a stream with these stored event types is one of this aggregate's.
+        A client can send any id; another aggregate's stream must read as 'not found'."""
+        return all(self.event_types.knows(t) for t in stored_types)
 
     def fold(self, events: Sequence[E]) -> S:
         state = self.initial_state

@@ -7,7 +7,7 @@ from grassroots_contracts.topics import ORGANISATION_EVENTS
 from grassroots_eventkit import runtime
 from grassroots_eventkit.commands import CommandRunner
 
-from organisation_service.api import communities
+from organisation_service.api import communities, unit_orgs
 from organisation_service.config import OrganisationSettings
 from organisation_service.publication import to_public
 
@@ -30,7 +30,7 @@ def spec(settings: OrganisationSettings) -> runtime.ServiceSpec:
         ),
         version="0.1.0",
         produces=(ORGANISATION_EVENTS,),
-        routers=(communities.router,),
+        routers=(communities.router, unit_orgs.router),
         on_start=on_start,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from grassroots_eventkit.auth import Principal
-from grassroots_eventkit.commands import Accepted, CommandContext, CommandRunner
+from grassroots_eventkit.commands import Accepted, CommandContext, CommandRunner, load_aggregate
 from grassroots_eventkit.domain import CommandRejected, DomainEvent, NotFound
 from grassroots_eventkit.store import EventStore, Reservation, ReservationTaken
 
@@ -92,11 +92,8 @@ async def rename_community(
 async def get_community(
     store: EventStore, principal: Principal, community_id: str
 ) -> tuple[community.Community, int]:
-    stored = await store.load(community_id)
-    state = community.DECIDER.fold(
-        [community.DECIDER.event_types.decode(e.event_type, e.data) for e in stored]
-    )
+    version, state = await load_aggregate(store, community.DECIDER, community_id)
     if state is None:
         raise NotFound("community_not_found", f"no community {community_id}")
     principal.require_access(state.community_id, state.county)
-    return state, stored[-1].version
+    return state, version

@@ -13,9 +13,12 @@ from collections.abc import Callable
 from grassroots_contracts.events import PublicEvent
 from grassroots_eventkit.domain import DomainEvent
 
-from organisation_service.publication import communities
+from organisation_service.publication import communities, unit_orgs
 
-_MAPPERS: tuple[Callable[[DomainEvent], PublicEvent | None], ...] = (communities.to_public,)
+_MAPPERS: tuple[Callable[[DomainEvent], PublicEvent | None], ...] = (
+    communities.to_public,
+    unit_orgs.to_public,
+)
 
 
 def to_public(event: DomainEvent) -> PublicEvent | None:
