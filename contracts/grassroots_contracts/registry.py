@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from grassroots_contracts.events import PublicEvent
-from grassroots_contracts.organisation import communities, unit_orgs
+from grassroots_contracts.organisation import communities, grid, members, party, unit_orgs
 
-PUBLIC_EVENTS: tuple[type[PublicEvent], ...] = (*communities.EVENTS, *unit_orgs.EVENTS)
+PUBLIC_EVENTS: tuple[type[PublicEvent], ...] = (
+    *communities.EVENTS,
+    *grid.EVENTS,
+    *party.EVENTS,
+    *members.EVENTS,
+    *unit_orgs.EVENTS,
+)
 
 
 def _index(events: tuple[type[PublicEvent], ...]) -> dict[str, type[PublicEvent]]:

@@ -67,7 +67,7 @@ def public_ticked(topic_name: str) -> type[PublicEvent]:
 def publication(topic_name: str) -> Publication:
     public = public_ticked(topic_name)
 
-    def to_public(event: DomainEvent) -> PublicEvent | None:
+    def to_public(event: DomainEvent, _state: object) -> PublicEvent | None:
         assert isinstance(event, Ticked)
         return public(counter_id=event.counter_id, n=event.n)
 

@@ -34,7 +34,8 @@ from grassroots_eventkit.store.model import (
 
 log = structlog.get_logger()
 
-Publication = Callable[[DomainEvent], PublicEvent | None]
+# (domain event, the aggregate's state right after it) -> its public event, if any
+Publication = Callable[[DomainEvent, Any], PublicEvent | None]
 Reservations = Callable[[Any, Sequence[DomainEvent]], tuple[list[Reservation], list[Reservation]]]
 
 
@@ -205,7 +206,15 @@ class CommandRunner:
                 after = decider.evolve(after, event)
             status = created_status if version == 0 else 200
             batch = self._batch(
-                decider, stream_id, version, new_events, now, ctx, community_of(after), status
+                decider,
+                state,
+                stream_id,
+                version,
+                new_events,
+                now,
+                ctx,
+                community_of(after),
+                status,
             )
             if reservations:
                 reserve, release = reservations(state, new_events)
@@ -253,6 +262,7 @@ class CommandRunner:
     def _batch(
         self,
         decider: Decider[Any, Any, Any],
+        before: Any,
         stream_id: str,
         version: int,
         events: Sequence[DomainEvent],
@@ -266,8 +276,10 @@ class CommandRunner:
             for e in events
         ]
         outbox = []
+        state = before
         for n, (event, new) in enumerate(zip(events, new_events, strict=True), start=1):
-            public = self._publication(event)
+            state = decider.evolve(state, event)
+            public = self._publication(event, state)
             if public is None:
                 continue
             meta = EnvelopeMeta(

@@ -7,9 +7,10 @@ from grassroots_contracts.topics import ORGANISATION_EVENTS
 from grassroots_eventkit import runtime
 from grassroots_eventkit.commands import CommandRunner
 
-from organisation_service.api import communities, unit_orgs
+from organisation_service.api import communities, grid, members, party, queries, unit_orgs
 from organisation_service.config import OrganisationSettings
 from organisation_service.publication import to_public
+from organisation_service.views import grid_model
 
 
 def spec(settings: OrganisationSettings) -> runtime.ServiceSpec:
@@ -30,7 +31,16 @@ def spec(settings: OrganisationSettings) -> runtime.ServiceSpec:
         ),
         version="0.1.0",
         produces=(ORGANISATION_EVENTS,),
-        routers=(communities.router, unit_orgs.router),
+        routers=(
+            communities.router,
+            grid.router,
+            party.router,
+            members.router,
+            unit_orgs.router,
+            queries.router,
+        ),
+        migrations=(grid_model.MIGRATION,),
+        projectors=lambda _rt: (grid_model.GridProjector(),),
         on_start=on_start,
     )
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from grassroots_eventkit.commands import Accepted, CommandContext, CommandRunner
 from grassroots_eventkit.http.security import command_context
+from grassroots_eventkit.store import EventStore
 
 Context = Annotated[CommandContext, Depends(command_context)]
 
@@ -33,6 +34,14 @@ def _runner(request: Request) -> CommandRunner:
 
 
 Runner = Annotated[CommandRunner, Depends(_runner)]
+
+
+def _store(request: Request) -> EventStore:
+    store: EventStore = request.app.state.runtime.store
+    return store
+
+
+Store = Annotated[EventStore, Depends(_store)]
 
 
 def answer(response: Response, accepted: Accepted, location: str | None = None) -> CommandAccepted:

@@ -29,3 +29,32 @@ def name_key(county: str, name: str) -> str:
         return unicodedata.normalize("NFKC", text).casefold()
 
     return f"{fold(county)}/{fold(name)}"
+
+
+def _short(value: str) -> str:
+    return _official(value)
+
+
+ShortName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=30),
+    AfterValidator(_short),
+]
+"""A building number or door number: 3栋, 302, A-1."""
+
+PersonName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
+    AfterValidator(_official),
+]
+
+Phone = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$"),
+]
+"""A mainland mobile (13912345678) or landline (0746-1234567) number."""
+
+EntityId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$"),
+]

@@ -13,17 +13,21 @@ from collections.abc import Callable
 from grassroots_contracts.events import PublicEvent
 from grassroots_eventkit.domain import DomainEvent
 
-from organisation_service.publication import communities, unit_orgs
+from organisation_service.publication import communities, grid, members, party, unit_orgs
 
-_MAPPERS: tuple[Callable[[DomainEvent], PublicEvent | None], ...] = (
+_MAPPERS: tuple[Callable[[DomainEvent, object], PublicEvent | None], ...] = (
     communities.to_public,
+    grid.to_public,
+    party.to_public,
+    members.to_public,
     unit_orgs.to_public,
 )
 
 
-def to_public(event: DomainEvent) -> PublicEvent | None:
+def to_public(event: DomainEvent, state: object) -> PublicEvent | None:
+    """`state` is the aggregate's state right after `event`."""
     for mapper in _MAPPERS:
-        public = mapper(event)
+        public = mapper(event, state)
         if public is not None:
             return public
     return None

@@ -14,7 +14,7 @@ from grassroots_eventkit.domain import DomainEvent
 from organisation_service.domain import community
 
 
-def to_public(event: DomainEvent) -> PublicEvent | None:
+def to_public(event: DomainEvent, state: object) -> PublicEvent | None:
     match event:
         case community.CommunityRegistered():
             return public.CommunityRegistered(

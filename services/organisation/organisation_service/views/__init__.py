@@ -1,0 +1,1 @@
+"""The organisation service's own read models, built from its public events."""
