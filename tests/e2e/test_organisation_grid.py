@@ -154,3 +154,50 @@ def test_the_double_report_counts_members_who_reported_to_both(org, stack):
     )
     assert again.status_code == 409
     assert again.json()["rule"] == "already_reported"
+
+
+def test_unit_organisations_pledges_and_reports_reach_the_community_figures(org):
+    from datetime import UTC, datetime, timedelta
+
+    community = org.community(COUNTY)
+    unit = org.ok(
+        "POST",
+        "/unit-organisations",
+        json={
+            "name": f"县供销联社{uuid.uuid4().hex[:4]}",
+            "kind": "county_office",
+            "county": COUNTY,
+        },
+    )["id"]
+    today = (datetime.now(UTC) + timedelta(hours=8)).date()
+    org.ok("POST", f"/unit-organisations/{unit}/pairings", json={"community_id": community})
+    org.ok(
+        "POST",
+        f"/unit-organisations/{unit}/reports",
+        json={"community_id": community, "reported_on": today.isoformat()},
+    )
+    pledges = [
+        org.ok(
+            "POST",
+            f"/unit-organisations/{unit}/pledges",
+            json={"community_id": community, "year": today.year, "title": title},
+        )["pledge_id"]
+        for title in ("加装路灯", "修缮健身广场")
+    ]
+    org.ok("POST", f"/unit-organisations/{unit}/pledges/{pledges[0]}/start")
+    org.ok(
+        "POST",
+        f"/unit-organisations/{unit}/pledges/{pledges[0]}/complete",
+        json={"evidence": "路灯已亮, 居民验收"},
+    )
+
+    def progress() -> dict:
+        found = org.ok("GET", f"/communities/{community}/pledges?year={today.year}")
+        assert found["done"] == 1
+        return found
+
+    found = eventually(progress)
+    assert (found["pledged"], found["in_progress"], found["done"]) == (1, 0, 1)
+    assert {p["title"] for p in found["pledges"]} == {"加装路灯", "修缮健身广场"}
+    reporting = org.ok("GET", f"/communities/{community}/reporting?period={today.year}")
+    assert reporting["unit_organisations"] == {"paired": 1, "reported": 1, "rate": 1.0}

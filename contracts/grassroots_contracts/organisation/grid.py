@@ -45,6 +45,8 @@ class CompoundRegistered(_GridEvent):
 
 
 class CompoundRenamed(_GridEvent):
+    """A compound's name changed."""
+
     event_type: ClassVar[str] = "grassroots.organisation.CompoundRenamed.v1"
     example: ClassVar[dict[str, object]] = {
         "compound_id": _X,
@@ -115,6 +117,8 @@ class BuildingRegistered(_GridEvent):
 
 
 class BuildingRenamed(_GridEvent):
+    """A building was renamed (renumbered)."""
+
     event_type: ClassVar[str] = "grassroots.organisation.BuildingRenamed.v1"
     example: ClassVar[dict[str, object]] = {"building_id": _B, "community_id": _C, "name": "3号楼"}
 
@@ -143,6 +147,8 @@ class BuildingMoved(_GridEvent):
 
 
 class BuildingRetired(_GridEvent):
+    """A building left the grid; it had no households left."""
+
     event_type: ClassVar[str] = "grassroots.organisation.BuildingRetired.v1"
     example: ClassVar[dict[str, object]] = {
         "building_id": _B,

@@ -55,6 +55,8 @@ class MemberRegistered(_MemberEvent):
 
 
 class MemberResidenceTransferred(_MemberEvent):
+    """A member moved home to another household or community."""
+
     event_type: ClassVar[str] = "grassroots.organisation.MemberResidenceTransferred.v1"
     example: ClassVar[dict[str, object]] = {
         "member_id": _M,
@@ -72,6 +74,8 @@ class MemberResidenceTransferred(_MemberEvent):
 
 
 class MemberContactCommunitySet(_MemberEvent):
+    """An in-service member's contact community (联系社区) was set."""
+
     event_type: ClassVar[str] = "grassroots.organisation.MemberContactCommunitySet.v1"
     example: ClassVar[dict[str, object]] = {"member_id": _M, "community_id": _C2}
 

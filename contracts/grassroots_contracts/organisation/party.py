@@ -22,6 +22,8 @@ class _PartyEvent(PublicEvent):
 
 
 class BranchEstablished(_PartyEvent):
+    """A compound's party branch (小区党支部) was established."""
+
     event_type: ClassVar[str] = "grassroots.organisation.BranchEstablished.v1"
     example: ClassVar[dict[str, object]] = {"branch_id": _BR, "compound_id": _X, "community_id": _C}
 
@@ -31,6 +33,8 @@ class BranchEstablished(_PartyEvent):
 
 
 class BranchDissolved(_PartyEvent):
+    """A compound's party branch was dissolved; its posts and groups end with it."""
+
     event_type: ClassVar[str] = "grassroots.organisation.BranchDissolved.v1"
     example: ClassVar[dict[str, object]] = {"branch_id": _BR, "compound_id": _X, "community_id": _C}
 
@@ -40,6 +44,8 @@ class BranchDissolved(_PartyEvent):
 
 
 class BranchMemberAdmitted(_PartyEvent):
+    """A party member joined a compound branch."""
+
     event_type: ClassVar[str] = "grassroots.organisation.BranchMemberAdmitted.v1"
     example: ClassVar[dict[str, object]] = {"branch_id": _BR, "community_id": _C, "member_id": _M}
 
@@ -49,6 +55,8 @@ class BranchMemberAdmitted(_PartyEvent):
 
 
 class BranchMemberRemoved(_PartyEvent):
+    """A party member left a compound branch."""
+
     event_type: ClassVar[str] = "grassroots.organisation.BranchMemberRemoved.v1"
     example: ClassVar[dict[str, object]] = {"branch_id": _BR, "community_id": _C, "member_id": _M}
 
@@ -94,6 +102,8 @@ class CommitteeMemberAppointed(_PartyEvent):
 
 
 class CommitteeMemberRemoved(_PartyEvent):
+    """A branch committee member no longer covers the area."""
+
     event_type: ClassVar[str] = "grassroots.organisation.CommitteeMemberRemoved.v1"
     example: ClassVar[dict[str, object]] = {
         "branch_id": _BR,
@@ -126,6 +136,8 @@ class PartyGroupFormed(_PartyEvent):
 
 
 class PartyGroupLeaderReplaced(_PartyEvent):
+    """A building party group has a new leader."""
+
     event_type: ClassVar[str] = "grassroots.organisation.PartyGroupLeaderReplaced.v1"
     example: ClassVar[dict[str, object]] = {
         "branch_id": _BR,
@@ -143,6 +155,8 @@ class PartyGroupLeaderReplaced(_PartyEvent):
 
 
 class PartyGroupDissolved(_PartyEvent):
+    """A building party group was dissolved."""
+
     event_type: ClassVar[str] = "grassroots.organisation.PartyGroupDissolved.v1"
     example: ClassVar[dict[str, object]] = {"branch_id": _BR, "community_id": _C, "building_id": _B}
 

@@ -10,7 +10,7 @@ from grassroots_eventkit.commands import CommandRunner
 from organisation_service.api import communities, grid, members, party, queries, unit_orgs
 from organisation_service.config import OrganisationSettings
 from organisation_service.publication import to_public
-from organisation_service.views import grid_model
+from organisation_service.views import grid_model, unit_org_model
 
 
 def spec(settings: OrganisationSettings) -> runtime.ServiceSpec:
@@ -39,8 +39,8 @@ def spec(settings: OrganisationSettings) -> runtime.ServiceSpec:
             unit_orgs.router,
             queries.router,
         ),
-        migrations=(grid_model.MIGRATION,),
-        projectors=lambda _rt: (grid_model.GridProjector(),),
+        migrations=(grid_model.MIGRATION, unit_org_model.MIGRATION),
+        projectors=lambda _rt: (grid_model.GridProjector(extra=unit_org_model.HANDLERS),),
         on_start=on_start,
     )
 

@@ -12,10 +12,11 @@ from grassroots_eventkit.http.security import CurrentPrincipal
 from grassroots_eventkit.runtime import Runtime
 from pydantic import BaseModel
 
+from organisation_service.domain.calendar import local_today
 from organisation_service.handlers import chain as chains
 from organisation_service.handlers import lookups
 from organisation_service.handlers.access import MANAGERS
-from organisation_service.views import grid_queries
+from organisation_service.views import grid_queries, unit_org_model
 
 router = APIRouter(tags=["responsibility and figures"])
 
@@ -110,8 +111,15 @@ async def coverage(
     return {k: RatioView(total=v.total, covered=v.covered, rate=v.rate) for k, v in found.items()}
 
 
+class UnitReportingView(BaseModel):
+    paired: int
+    reported: int
+    rate: float | None
+
+
 class ReportingView(BaseModel):
     period: int
+    unit_organisations: UnitReportingView
     in_service_members: int
     reported_to_residence: int
     reported_to_contact: int
@@ -133,9 +141,9 @@ async def reporting(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ReportingView:
     await _scoped(store, principal, community_id)
-    found = await grid_queries.reporting(
-        _db(request), community_id, period or datetime.now(UTC).year, limit=limit
-    )
+    period = period or local_today(datetime.now(UTC)).year
+    found = await grid_queries.reporting(_db(request), community_id, period, limit=limit)
+    units = await unit_org_model.unit_reporting(_db(request), community_id, period)
     missing = found.not_reported
     if principal.has_role(*MANAGERS):
         # Staff follow up with people, so they see names; others see ids only.
@@ -143,6 +151,9 @@ async def reporting(
             row["name"] = (await lookups.member_state(store, row["member_id"])).name
     return ReportingView(
         period=found.period,
+        unit_organisations=UnitReportingView(
+            **units, rate=round(units["reported"] / units["paired"], 4) if units["paired"] else None
+        ),
         in_service_members=found.in_service,
         reported_to_residence=found.reported_residence,
         reported_to_contact=found.reported_contact,
@@ -150,3 +161,41 @@ async def reporting(
         rate=found.rate,
         not_reported=missing,
     )
+
+
+class PledgeView(BaseModel):
+    pledge_id: str
+    unit_org_id: str
+    unit_org: str | None
+    year: int
+    title: str
+    status: str
+    notes: int
+
+
+class PledgeProgress(BaseModel):
+    year: int
+    pledged: int
+    in_progress: int
+    done: int
+    pledges: list[PledgeView]
+
+
+@router.get(
+    "/communities/{community_id}/pledges",
+    summary="承诺践诺: the practical projects paired units pledged for the community, by status",
+)
+async def pledge_progress(
+    community_id: Id,
+    principal: CurrentPrincipal,
+    store: Store,
+    request: Request,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> PledgeProgress:
+    await _scoped(store, principal, community_id)
+    year = year or local_today(datetime.now(UTC)).year
+    rows = await unit_org_model.pledges(_db(request), community_id, year)
+    count = {
+        s: sum(1 for r in rows if r["status"] == s) for s in ("pledged", "in_progress", "done")
+    }
+    return PledgeProgress(year=year, **count, pledges=[PledgeView(**r) for r in rows])

@@ -22,6 +22,7 @@ from grassroots_eventkit.domain import (
 )
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from organisation_service.domain.calendar import local_today
 from organisation_service.domain.names import EntityId, OfficialName, PersonName, Phone
 
 STREAM_TYPE = "member"
@@ -147,7 +148,7 @@ class Member:
 
 
 def period_of(day: date) -> int:
-    """Reporting periods are calendar years."""
+    """Reporting periods are calendar years (of the county's calendar: the report's date)."""
     return day.year
 
 
@@ -208,7 +209,7 @@ def decide(
 
 
 def _report(state: Member, command: ReportToCommunity, now: datetime) -> list[MemberEvent]:
-    if command.reported_on > now.date():
+    if command.reported_on > local_today(now):
         raise InvalidValue(
             "report_date_in_future", "a report cannot be dated in the future", field="reported_on"
         )

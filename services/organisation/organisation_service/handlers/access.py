@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from grassroots_eventkit.auth import Principal
+from grassroots_eventkit.auth import Forbidden, Principal
 
 # The community's own staff, and the county's administrators, run the grid and the party
 # organisation; everyone else reads what their scope allows.
@@ -21,8 +21,15 @@ class Scoped(Protocol):
 
 
 def require_manager(principal: Principal, community_id: str, county: str) -> None:
+    """The county's administrators, or this community's own staff. Role and scope are
+    checked together: staff of one community who also hold a county-wide role (say,
+    a department's) do not become staff of every community."""
     principal.require_role(*MANAGERS)
-    principal.require_access(community_id, county)
+    if principal.has_role("county_admin") and principal.county == county:
+        return
+    if principal.has_role("community_staff") and community_id in principal.communities:
+        return
+    raise Forbidden("this token's scope does not include that community")
 
 
 def managed_by(principal: Principal) -> Callable[[Any], None]:

@@ -9,7 +9,7 @@ from grassroots_eventkit.store import EventStore
 
 from organisation_service.domain import member
 from organisation_service.handlers import lookups
-from organisation_service.handlers.access import MANAGERS, require_manager
+from organisation_service.handlers.access import require_manager
 
 
 async def check_residence(
@@ -108,9 +108,13 @@ async def change_member(
 
 
 def _manager_of_any(principal: Principal, county: str, *community_ids: str) -> None:
-    principal.require_role(*MANAGERS)
-    if not any(principal.can_access(c, county) for c in community_ids):
-        raise Forbidden("this token's scope includes neither community")
+    for community_id in community_ids:
+        try:
+            require_manager(principal, community_id, county)
+        except Forbidden:
+            continue
+        return
+    raise Forbidden("this token's scope includes neither community")
 
 
 async def get_member(store: EventStore, principal: Principal, member_id: str) -> member.Member:
@@ -119,8 +123,9 @@ async def get_member(store: EventStore, principal: Principal, member_id: str) ->
     found = await lookups.member_state(store, member_id)
     if principal.subject == member_id:
         return found
-    principal.require_role(*MANAGERS)
-    communities = {found.residence.community_id, found.contact_community_id}
-    if not any(c and principal.can_access(c, found.county) for c in communities):
-        raise Forbidden("this member is outside this token's scope")
+    communities = [c for c in (found.residence.community_id, found.contact_community_id) if c]
+    try:
+        _manager_of_any(principal, found.county, *communities)
+    except Forbidden:
+        raise Forbidden("this member is outside this token's scope") from None
     return found

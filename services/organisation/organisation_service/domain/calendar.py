@@ -1,0 +1,15 @@
+"""The county's calendar: dates and years as people in the county count them.
+
+Commands carry the instant (`now`, UTC); "today" and "this year" are China Standard
+Time, or a report made before 08:00 Beijing time would look dated in the future.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
+
+
+def local_today(now: datetime) -> date:
+    return now.astimezone(CHINA_STANDARD_TIME).date()
