@@ -201,3 +201,31 @@ def test_unit_organisations_pledges_and_reports_reach_the_community_figures(org)
     assert {p["title"] for p in found["pledges"]} == {"加装路灯", "修缮健身广场"}
     reporting = org.ok("GET", f"/communities/{community}/reporting?period={today.year}")
     assert reporting["unit_organisations"] == {"paired": 1, "reported": 1, "rate": 1.0}
+
+
+async def test_a_members_name_and_phone_never_reach_the_public_topic(org, stack):
+    from grassroots_contracts.envelope import H_SUBJECT, H_TYPE
+    from grassroots_contracts.topics import ORGANISATION_EVENTS
+
+    from tests.support.kafka import read_until
+
+    community = org.community(COUNTY)
+    member_id = org.member(community, name="隐私测试员")
+    org.ok(
+        "POST",
+        f"/members/{member_id}/reports",
+        json={"community_id": community, "role": "residence", "reported_on": "2026-03-02"},
+    )
+    records = await read_until(stack.kafka, ORGANISATION_EVENTS.name, expected=1, timeout=60)
+    mine = [r for r in records if dict(r.headers)[H_SUBJECT].decode() == member_id]
+    types = {dict(r.headers)[H_TYPE].decode() for r in mine}
+    assert types == {
+        "grassroots.organisation.MemberRegistered.v1",
+        "grassroots.organisation.MemberReported.v1",
+    }
+    for record in mine:
+        text = record.value.decode()
+        assert "隐私测试员" not in text
+        assert "13907460001" not in text
+    # The service itself still knows them, for its own staff.
+    assert org.ok("GET", f"/members/{member_id}")["name"] == "隐私测试员"
