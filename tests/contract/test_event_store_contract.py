@@ -158,3 +158,52 @@ async def test_a_reused_idempotency_key_refuses_the_append_and_writes_nothing(st
     with pytest.raises(IdempotencyKeyTaken):
         await store.append(batch("t", 0, idempotency=record))
     assert await store.load("t") == []
+
+
+async def test_load_after_a_version_returns_only_newer_events(store: EventStore):
+    await store.append(batch("s", 0, n=3))
+    assert [e.version for e in await store.load("s", after=1)] == [2, 3]
+    assert await store.load("s", after=3) == []
+
+
+async def test_the_aggregate_cache_catches_up_with_events_written_elsewhere(store: EventStore):
+    from grassroots_eventkit.commands import CommandContext, CommandRunner
+    from organisation_service.domain import community
+    from organisation_service.publication import to_public
+
+    runner = CommandRunner(store, source="/t", publication=to_public)
+    register = community.RegisterCommunity(
+        community_id="c1", name="茶亭社区", county="东安县", town="白牙市镇"
+    )
+    await runner.run(
+        community.DECIDER,
+        stream_id="c1",
+        command=register,
+        ctx=CommandContext(),
+        community_of=community.community_of,
+    )
+    assert (await store.aggregates.read(community.DECIDER, "c1"))[1].name == "茶亭社区"
+    # Another instance renames it: this store's cache still holds version 1.
+    other = CommandRunner(store, source="/t", publication=to_public)
+    store.aggregates.cache.drop(("community", "c1"))
+    await other.run(
+        community.DECIDER,
+        stream_id="c1",
+        command=community.RenameCommunity(community_id="c1", name="茶亭新社区"),
+        ctx=CommandContext(),
+        community_of=community.community_of,
+    )
+    store.aggregates.cache.put(
+        ("community", "c1"), 1, community.Community("c1", "茶亭社区", "东安县", "白牙市镇")
+    )
+    version, state = await store.aggregates.read(community.DECIDER, "c1")
+    assert (version, state.name) == (2, "茶亭新社区")
+
+
+async def test_an_id_of_another_aggregate_type_reads_as_not_found(store: EventStore):
+    from grassroots_eventkit.domain import NotFound
+    from organisation_service.domain import community
+
+    await store.append(batch("s", 0))
+    with pytest.raises(NotFound):
+        await store.aggregates.read(community.DECIDER, "s")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import random
 import time
-from collections import OrderedDict
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -19,7 +21,7 @@ from pydantic import BaseModel
 from grassroots_eventkit import metrics
 from grassroots_eventkit.auth import Forbidden
 from grassroots_eventkit.codec import encode
-from grassroots_eventkit.domain import Command, CommandRejected, Decider, DomainEvent, NotFound
+from grassroots_eventkit.domain import Command, CommandRejected, Decider, DomainEvent
 from grassroots_eventkit.ids import uuid7
 from grassroots_eventkit.store.model import (
     AppendBatch,
@@ -74,39 +76,6 @@ class TooMuchContention(CommandRejected):
     status = 409
 
 
-class StateCache:
-    """Recently written aggregates' (version, state), least recently used out first.
-
-    A command on a cached aggregate skips the load: it decides on the cached state
-    and appends with the cached version as the expected one. If another instance
-    wrote in between, the append is refused as a conflict, the entry is dropped and
-    the retry loads the stream. So the cache saves a round trip and the decoding of
-    the history, and can never make a command decide on a state that gets written.
-    States are immutable (frozen), so sharing them is safe.
-    """
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._entries: OrderedDict[str, tuple[int, Any]] = OrderedDict()
-
-    def get(self, stream_id: str) -> tuple[int, Any] | None:
-        entry = self._entries.get(stream_id)
-        if entry is not None:
-            self._entries.move_to_end(stream_id)
-        return entry
-
-    def put(self, stream_id: str, version: int, state: Any) -> None:
-        if self._size <= 0:
-            return
-        self._entries[stream_id] = (version, state)
-        self._entries.move_to_end(stream_id)
-        while len(self._entries) > self._size:
-            self._entries.popitem(last=False)
-
-    def drop(self, stream_id: str) -> None:
-        self._entries.pop(stream_id, None)
-
-
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -118,10 +87,9 @@ class CommandRunner:
         *,
         source: str,
         publication: Publication,
-        max_retries: int = 5,
+        max_retries: int = 10,
         clock: Callable[[], datetime] = _utcnow,
         new_event_id: Callable[[], UUID] = uuid7,
-        cache_size: int = 10_000,
     ) -> None:
         self._store = store
         self._source = source
@@ -129,7 +97,10 @@ class CommandRunner:
         self._max_retries = max_retries
         self._clock = clock
         self._new_event_id = new_event_id
-        self._cache = StateCache(cache_size)
+        # Entries vanish with their last user: no growth with the number of aggregates.
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     async def run(
         self,
@@ -187,12 +158,40 @@ class CommandRunner:
             earlier = await self._replay(ctx)
             if earlier:
                 return earlier
+        # One command at a time per aggregate in this process: racing writers queue here
+        # instead of colliding in the store; conflicts remain only across instances.
+        lock = self._locks.setdefault((decider.stream_type, stream_id), asyncio.Lock())
+        async with lock:
+            return await self._attempts(
+                decider,
+                stream_id,
+                command,
+                ctx,
+                community_of,
+                reservations,
+                authorize,
+                created_status,
+            )
+
+    async def _attempts(
+        self,
+        decider: Decider[Any, Any, Any],
+        stream_id: str,
+        command: Command,
+        ctx: CommandContext,
+        community_of: Callable[[Any], str],
+        reservations: Reservations | None,
+        authorize: Callable[[Any], None] | None,
+        created_status: int,
+    ) -> Accepted:
         for attempt in range(self._max_retries + 1):
-            cached = self._cache.get(stream_id) if attempt == 0 else None
+            key = (decider.stream_type, stream_id)
+            cache = self._store.aggregates.cache
+            cached = cache.get(key) if attempt == 0 else None
             if cached is not None:
-                version, state = cached
+                version, state = cached  # optimistic: the append's version check guards it
             else:
-                version, state = await self._load(decider, stream_id)
+                version, state = await self._store.aggregates.read(decider, stream_id)
             if authorize:
                 authorize(state)
             now = self._clock()
@@ -222,24 +221,24 @@ class CommandRunner:
             try:
                 new_version = await self._store.append(batch)
             except ConcurrencyConflict:
-                self._cache.drop(stream_id)
+                cache.drop(key)
                 metrics.CONCURRENCY_RETRIES.labels(type(command).__name__).inc()
                 log.debug("command.conflict_retry", stream_id=stream_id, attempt=attempt)
+                # Writers racing on one aggregate would collide again in lockstep; a
+                # growing, jittered pause spreads them out (2 ms, 4 ms, ... up to 100 ms).
+                await asyncio.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))
                 continue
             except IdempotencyKeyTaken:
                 earlier = await self._replay(ctx)
                 if earlier:
                     return earlier
                 raise
-            self._cache.put(stream_id, new_version, after)
+            cache.put(key, new_version, after)
             return Accepted(stream_id, new_version, status_code=status)
         raise TooMuchContention(
             "concurrent_modification",
             f"{stream_id} kept changing under {self._max_retries + 1} attempts; retry later",
         )
-
-    async def _load(self, decider: Decider[Any, Any, Any], stream_id: str) -> tuple[int, Any]:
-        return await load_aggregate(self._store, decider, stream_id)
 
     async def _replay(self, ctx: CommandContext) -> Accepted | None:
         assert ctx.idempotency_key is not None
@@ -319,12 +318,9 @@ class CommandRunner:
 async def load_aggregate(
     store: EventStore, decider: Decider[Any, Any, Any], stream_id: str
 ) -> tuple[int, Any]:
-    """(version, state) of a stream; a stream of another aggregate type is not found."""
-    stored = await store.load(stream_id)
-    if not decider.owns([e.event_type for e in stored]):
-        raise NotFound(f"{decider.stream_type}_not_found", f"no {decider.stream_type} {stream_id}")
-    history = [decider.event_types.decode(e.event_type, e.data) for e in stored]
-    return (stored[-1].version if stored else 0), decider.fold(history)
+    """(version, state) of a stream, through the store's aggregate cache; a stream of
+    another aggregate type is not found."""
+    return await store.aggregates.read(decider, stream_id)
 
 
 def _with_reservations(

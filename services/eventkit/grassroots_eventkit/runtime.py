@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from grassroots_eventkit import failpoints
 from grassroots_eventkit.auth import TokenVerifier
 from grassroots_eventkit.consumer import IdempotentConsumer, Projector
 from grassroots_eventkit.db import create_pool
+from grassroots_eventkit.http.correlation import CorrelationMiddleware
 from grassroots_eventkit.http.problems import install_problem_handlers
 from grassroots_eventkit.kafka import ensure_topics, reliable_producer
 from grassroots_eventkit.logs import configure_logging
@@ -213,16 +213,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     )
     install_problem_handlers(app)
 
-    @app.middleware("http")
-    async def _correlate(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        correlation = request.headers.get("x-correlation-id") or str(uuid.uuid4())
-        request.state.correlation_id = correlation
-        with structlog.contextvars.bound_contextvars(correlation_id=correlation):
-            response = await call_next(request)
-        response.headers["X-Correlation-Id"] = correlation
-        return response
+    app.add_middleware(CorrelationMiddleware)
 
     app.include_router(_operations_router())
     if "api" in settings.roles:
@@ -273,6 +264,10 @@ def run(spec: ServiceSpec, settings: ServiceSettings) -> None:
         port=settings.http_port,
         log_config=None,
         access_log=False,
+        # uvloop and httptools: the event loop and HTTP parser in C, roughly halving the
+        # per-request overhead of a small command.
+        loop="uvloop",
+        http="httptools",
         lifespan="on",
         timeout_graceful_shutdown=20,
     )

@@ -49,7 +49,7 @@ class ServiceSettings(BaseSettings):
     relay_idle_poll_s: float = Field(default=0.02, gt=0)
     consumer_batch_size: int = Field(default=2000, ge=1)
     consumer_max_attempts: int = Field(default=3, ge=1)
-    command_max_retries: int = Field(default=5, ge=0)
+    command_max_retries: int = Field(default=10, ge=0)
 
     # Named crash points for fault-injection tests (see failpoints.py); empty in production.
     failpoints: frozenset[str] = frozenset()

@@ -16,7 +16,7 @@ from grassroots_eventkit.domain import InvalidValue
 _bearer = HTTPBearer(auto_error=False, description="a JWT from the county's issuer")
 
 
-def authenticated(
+async def authenticated(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -31,7 +31,7 @@ def authenticated(
 CurrentPrincipal = Annotated[Principal, Depends(authenticated)]
 
 
-def command_context(
+async def command_context(
     request: Request,
     principal: CurrentPrincipal,
     idempotency_key: Annotated[

@@ -9,6 +9,7 @@ import asyncio
 from collections import defaultdict
 
 from grassroots_eventkit.codec import KafkaRecord
+from grassroots_eventkit.store.aggregates import AggregateReader, StateCache
 from grassroots_eventkit.store.model import (
     AppendBatch,
     ConcurrencyConflict,
@@ -20,7 +21,8 @@ from grassroots_eventkit.store.model import (
 
 
 class InMemoryEventStore:
-    def __init__(self) -> None:
+    def __init__(self, cache_size: int = 10_000) -> None:
+        self._aggregates = AggregateReader(self, StateCache(cache_size))
         self._streams: dict[str, list[StoredEvent]] = defaultdict(list)
         self._reservations: dict[tuple[str, str], str] = {}
         self._idempotency: dict[str, IdempotencyRecord] = {}
@@ -28,8 +30,12 @@ class InMemoryEventStore:
         self._position = 0
         self._lock = asyncio.Lock()
 
-    async def load(self, stream_id: str) -> list[StoredEvent]:
-        return list(self._streams.get(stream_id, ()))
+    @property
+    def aggregates(self) -> AggregateReader:
+        return self._aggregates
+
+    async def load(self, stream_id: str, *, after: int = 0) -> list[StoredEvent]:
+        return list(self._streams.get(stream_id, ())[after:])
 
     async def append(self, batch: AppendBatch) -> int:
         async with self._lock:

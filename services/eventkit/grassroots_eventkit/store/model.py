@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from grassroots_eventkit.codec import KafkaRecord
+
+if TYPE_CHECKING:
+    from grassroots_eventkit.store.aggregates import AggregateReader
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +113,9 @@ class IdempotencyKeyTaken(Exception):
 
 
 class EventStore(Protocol):
-    async def load(self, stream_id: str) -> list[StoredEvent]:
-        """All events of a stream in version order; [] for a stream never written."""
+    async def load(self, stream_id: str, *, after: int = 0) -> list[StoredEvent]:
+        """A stream's events after version `after`, in version order ([] for a stream never
+        written, or one with nothing newer): a cached state catches up with one read."""
         ...
 
     async def append(self, batch: AppendBatch) -> int:
@@ -124,6 +128,11 @@ class EventStore(Protocol):
         ...
 
     async def find_idempotency(self, key: str) -> IdempotencyRecord | None: ...
+
+    @property
+    def aggregates(self) -> AggregateReader:
+        """Aggregates' current state through this store's cache."""
+        ...
 
     async def pending_outbox(self) -> list[KafkaRecord]:
         """Outbox records not yet published, oldest first."""

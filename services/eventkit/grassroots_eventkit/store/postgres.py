@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from grassroots_eventkit.codec import KafkaRecord
+from grassroots_eventkit.store.aggregates import AggregateReader, StateCache
 from grassroots_eventkit.store.model import (
     AppendBatch,
     ConcurrencyConflict,
@@ -31,7 +32,8 @@ _APPEND_MANY = (
 )
 _LOAD = (
     "SELECT version, event_id, event_type, data::text AS data, metadata::text AS metadata,"
-    " recorded_at, global_position FROM es_events WHERE stream_id = $1 ORDER BY version"
+    " recorded_at, global_position FROM es_events WHERE stream_id = $1 AND version > $2"
+    " ORDER BY version"
 )
 
 
@@ -56,8 +58,10 @@ class PostgresEventStore:
         outbox_shards: int = 8,
         max_group: int = 32,
         max_inflight: int = 4,
+        cache_size: int = 10_000,
     ) -> None:
         self._pool = pool
+        self._aggregates = AggregateReader(self, StateCache(cache_size))
         self._shards = outbox_shards
         # A subtransaction per batch: PostgreSQL caches 64 subxids per transaction.
         self._max_group = min(max_group, 60)
@@ -66,8 +70,12 @@ class PostgresEventStore:
         self._flushers = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def load(self, stream_id: str) -> list[StoredEvent]:
-        rows = await self._pool.fetch(_LOAD, stream_id)
+    @property
+    def aggregates(self) -> AggregateReader:
+        return self._aggregates
+
+    async def load(self, stream_id: str, *, after: int = 0) -> list[StoredEvent]:
+        rows = await self._pool.fetch(_LOAD, stream_id, after)
         return [
             StoredEvent(
                 stream_id=stream_id,
