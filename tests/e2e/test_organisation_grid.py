@@ -229,3 +229,82 @@ async def test_a_members_name_and_phone_never_reach_the_public_topic(org, stack)
         assert "13907460001" not in text
     # The service itself still knows them, for its own staff.
     assert org.ok("GET", f"/members/{member_id}")["name"] == "隐私测试员"
+
+
+def test_a_replayed_creation_answers_with_the_first_ids(org):
+    compound = org.compound(org.community(COUNTY))
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    first = org.ok("POST", f"/compounds/{compound}/areas", json={"name": "北片区"}, headers=key)
+    again = org.ok("POST", f"/compounds/{compound}/areas", json={"name": "北片区"}, headers=key)
+    assert again["area_id"] == first["area_id"]
+    building = org.building(compound, "1栋")
+    body = {"households": [{"unit": 1, "room": "101"}, {"unit": 2, "room": "201"}]}
+    first = org.ok("POST", f"/buildings/{building}/households", json=body, headers=key)
+    again = org.ok("POST", f"/buildings/{building}/households", json=body, headers=key)
+    assert again["household_ids"] == first["household_ids"]
+
+
+def test_members_are_assigned_and_admitted_in_bulk(org):
+    community = org.community(COUNTY)
+    compound = org.compound(community)
+    building = org.building(compound, "1栋")
+    homes = org.households(building, *[(1, f"10{i}") for i in range(1, 6)])
+    people = [org.member(community, name=f"党员{i}") for i in range(5)]
+    branch = org.ok("POST", f"/compounds/{compound}/branch")["id"]
+    admitted = org.ok("POST", f"/branches/{branch}/members/bulk", json={"member_ids": people})
+    assert admitted["version"] == 1 + len(people)
+    assigned = org.ok(
+        "POST",
+        f"/buildings/{building}/households/members",
+        json={
+            "assignments": [
+                {"household_id": h, "member_id": m} for h, m in zip(homes, people, strict=True)
+            ]
+        },
+    )
+    assert assigned["version"] == 2 + len(homes)
+    state = org.ok("GET", f"/buildings/{building}")
+    assert {h["id"]: h["member_id"] for h in state["households"]} == dict(
+        zip(homes, people, strict=True)
+    )
+    unknown = org.http.post(
+        f"/buildings/{building}/households/members",
+        json={"assignments": [{"household_id": homes[0], "member_id": "no-such-member"}]},
+    )
+    assert unknown.status_code == 404
+    assert unknown.json()["errors"][0]["field"] == "assignments.0.member_id"
+
+
+def test_a_roster_and_a_report_sheet_are_recorded_item_by_item(org):
+    community = org.community(COUNTY)
+    people = [
+        {
+            "name": f"花名册{i}",
+            "phone": "13907460001",
+            "kind": "resident",
+            "residence": {"community_id": community},
+        }
+        for i in range(3)
+    ]
+    people.append({**people[0], "phone": "bad"})  # refused alone, by validation: 422
+    bad = org.http.post("/members/bulk", json={"members": people})
+    assert bad.status_code == 422  # the request's shape is checked as a whole
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    roster = org.ok("POST", "/members/bulk", json={"members": people[:3]}, headers=key)
+    assert (roster["accepted"], roster["refused"]) == (3, 0)
+    again = org.ok("POST", "/members/bulk", json={"members": people[:3]}, headers=key)
+    assert [r["id"] for r in again["results"]] == [r["id"] for r in roster["results"]]
+    ids = [r["id"] for r in roster["results"]]
+    lines = [{"member_id": m, "role": "residence", "reported_on": "2026-03-02"} for m in ids]
+    lines.append(lines[0])  # the same member twice on one sheet: the second is refused
+    sheet = org.ok("POST", f"/communities/{community}/report-sheet", json={"reports": lines})
+    assert (sheet["accepted"], sheet["refused"]) == (3, 1)
+    # Lines run concurrently: whichever of the two lines for one member comes second
+    # is refused.
+    [refused] = [r for r in sheet["results"] if r["status"] >= 400]
+    assert refused["index"] in (0, 3)
+    assert (refused["status"], refused["rule"], refused["field"]) == (
+        409,
+        "already_reported",
+        f"reports.{refused['index']}.community_id",
+    )

@@ -1,11 +1,11 @@
 """`grassroots`: the local stack, tokens and benchmarks.
 
-grassroots stack up [--no-demo]      start everything, load the demo, print URLs
-grassroots stack down                stop exactly what `up` started
-grassroots stack ps                  what runs, with health
-grassroots stack test [-- ARGS]      up, pytest ARGS, down again if this started it
-grassroots token --role R [--county C] [--community ID_OR_NAME ...]
-grassroots bench store               write-path, relay and consumer figures
+grassroots stack up [--no-demo | --demo-scale S]   start everything, load the demo, print URLs
+grassroots stack down                               stop exactly what `up` started
+grassroots stack ps                                 what runs, with health
+grassroots stack test [--demo-scale S] [-- ARGS]    up, pytest ARGS, down if this started it
+grassroots token --role R [--county C] [--community ID_OR_NAME ...] [--subject ID_OR_ROLE]
+grassroots bench store                              write-path, relay and consumer figures
 """
 
 from __future__ import annotations
@@ -55,13 +55,34 @@ def _print_urls(state: dict[str, object]) -> None:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    result = stack.up(load_layout(), demo=not args.no_demo)
+    result = stack.up(load_layout(), demo=not args.no_demo, demo_scale=args.demo_scale)
     if result.started:
         console.print(f"started: {', '.join(result.started)}")
     else:
         console.print("already running; nothing started")
     _print_urls(result.state)
+    _print_demo(result.state)
     return 0
+
+
+def _print_demo(state: dict[str, object]) -> None:
+    demo = state.get("demo")
+    if not isinstance(demo, dict) or "counts" not in demo:
+        return
+    counts, load = demo["counts"], demo["load"]
+    console.print(
+        f"demo {demo['county']} (seed {demo['seed']}, scale {demo['sizes']['scale']}): "
+        f"{counts['communities']} communities, {counts['compounds']} compounds, "
+        f"{counts['buildings']} buildings, {counts['households']} households, "
+        f"{counts['members']} members ({counts['in_service_members']} in service), "
+        f"{counts['unit_orgs']} unit organisations · "
+        + (
+            "already loaded"
+            if load["already_loaded"]
+            else f"{load['requests']} requests in {load['seconds']} s "
+            f"({load['requests_per_second']}/s, {load['replayed']} replayed)"
+        )
+    )
 
 
 def cmd_down(_args: argparse.Namespace) -> int:
@@ -83,7 +104,7 @@ def cmd_ps(_args: argparse.Namespace) -> int:
 
 def cmd_test(args: argparse.Namespace) -> int:
     layout = load_layout()
-    result = stack.up(layout, demo=True)
+    result = stack.up(layout, demo=True, demo_scale=args.demo_scale)
     started_here = bool(result.started)
     try:
         extra = [a for a in args.pytest_args if a != "--"]
@@ -105,6 +126,16 @@ def _resolve_community(layout_state: dict[str, object], value: str) -> str:
     return value
 
 
+def _resolve_subject(layout_state: dict[str, object], value: str) -> str:
+    """A demo person by role (`group_leader`, `in_service_member` ...): their member id."""
+    demo = layout_state.get("demo")
+    if isinstance(demo, dict):
+        people = demo.get("samples", {}).get("people", {})
+        if people.get(value):
+            return str(people[value])
+    return value
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     layout = load_layout()
     state: dict[str, object] = {}
@@ -115,7 +146,7 @@ def cmd_token(args: argparse.Namespace) -> int:
     county = args.county or (dongan.COUNTY if county_wide else None)
     token = stack.mint(
         layout,
-        subject=args.subject or f"dev-{'-'.join(args.role)}",
+        subject=_resolve_subject(state, args.subject or f"dev-{'-'.join(args.role)}"),
         roles=args.role,
         county=county,
         communities=communities,
@@ -141,12 +172,19 @@ def parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     up = st.add_parser("up", help="start Kafka, PostgreSQL and every service; load the demo")
-    up.add_argument("--no-demo", action="store_true")
+    demo = up.add_mutually_exclusive_group()
+    demo.add_argument("--no-demo", action="store_true")
+    demo.add_argument(
+        "--demo-scale",
+        type=float,
+        help="a smaller or bigger county (1.0: 8 communities, 400 buildings, 7500 members)",
+    )
     up.set_defaults(func=cmd_up)
     st.add_parser("down", help="stop what `up` started").set_defaults(func=cmd_down)
     st.add_parser("ps", help="status with health").set_defaults(func=cmd_ps)
     test = st.add_parser("test", help="up, run pytest, then down if this started the stack")
     test.add_argument("--keep", action="store_true", help="leave the stack running")
+    test.add_argument("--demo-scale", type=float, help="load the demo at this scale")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
     test.set_defaults(func=cmd_test)
 
@@ -161,7 +199,11 @@ def parser() -> argparse.ArgumentParser:
         "--county", help=f"county scope for county-wide roles (default {dongan.COUNTY})"
     )
     tok.add_argument("--community", action="append", help="community id, demo key or demo name")
-    tok.add_argument("--subject", help="the token's subject (default dev-<role>)")
+    tok.add_argument(
+        "--subject",
+        help="the token's subject (default dev-<role>), or a demo person: group_leader, "
+        "building_head, household_member, branch_secretary, in_service_member ...",
+    )
     tok.add_argument("--ttl-hours", type=float, default=12.0)
     tok.set_defaults(func=cmd_token)
 

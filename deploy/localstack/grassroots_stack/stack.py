@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import structlog
@@ -14,7 +14,7 @@ from grassroots_eventkit.auth import issue_token
 from grassroots_eventkit.kafka import ensure_topics
 
 from grassroots_stack import kafka, keys, postgres, processes, services
-from grassroots_stack.demo import dongan, loader
+from grassroots_stack.demo import dongan, generator, loader
 from grassroots_stack.layout import Layout
 
 log = structlog.get_logger()
@@ -26,7 +26,7 @@ class UpResult:
     state: dict[str, Any]
 
 
-def up(layout: Layout, *, demo: bool = True) -> UpResult:
+def up(layout: Layout, *, demo: bool = True, demo_scale: float | None = None) -> UpResult:
     layout.run_dir.mkdir(parents=True, exist_ok=True)
     started: list[str] = []
     keys.ensure_keys(layout)
@@ -41,12 +41,54 @@ def up(layout: Layout, *, demo: bool = True) -> UpResult:
     services.wait_ready(layout, layout.services)
     state = write_state(layout)
     if demo:
+        seed, sizes, as_of = demo_plan(layout, demo_scale)
         token = mint(layout, subject="demo-loader", roles=["county_admin"], county=dongan.COUNTY)
         urls = {p.name: services.url(p) for p in layout.services}
-        ids = loader.load(urls["organisation"], urls["projections"], token)
-        state["demo"] = {"county": dongan.COUNTY, "communities": ids}
-        layout.state_file.write_text(json.dumps(state, ensure_ascii=False, indent=2))
+        summary = loader.load_county(
+            urls["organisation"], urls["projections"], token, seed=seed, sizes=sizes, as_of=as_of
+        )
+        state["demo"] = summary.state()
+        _demo_record_update(layout, loaded=state["demo"])
+    elif loaded := _demo_record(layout).get("loaded"):
+        # The data outlives `down` and `up --no-demo`: keep telling tests and tokens about it.
+        state["demo"] = loaded
+    layout.state_file.write_text(json.dumps(state, ensure_ascii=False, indent=2))
     return UpResult(started=started, state=state)
+
+
+def demo_plan(layout: Layout, scale: float | None) -> tuple[int, generator.Sizes, date]:
+    """Seed, sizes and reporting day of the demo whose data this run folder holds.
+
+    Fixed when the demo is first loaded and kept beside the data (`make clean` removes
+    both), so every later `up` regenerates the very same county and its requests replay.
+    Only a new calendar year moves the day: that year's reports and pledges are new.
+    """
+    saved = _demo_record(layout)
+    today = loader.today()
+    if saved:
+        seed, sizes = int(saved["seed"]), generator.Sizes.from_record(saved["sizes"])
+        as_of = date.fromisoformat(saved["as_of"])
+        if scale is not None and scale != sizes.scale:
+            raise RuntimeError(
+                f"{layout.run_dir} holds a demo at scale {sizes.scale}, not {scale}: "
+                "`make clean` first to load another size"
+            )
+        if as_of.year != today.year:
+            as_of = today
+    else:
+        seed, sizes, as_of = generator.DEFAULT_SEED, generator.Sizes(scale=scale or 1.0), today
+    _demo_record_update(layout, seed=seed, sizes=asdict(sizes), as_of=as_of.isoformat())
+    return seed, sizes, as_of
+
+
+def _demo_record(layout: Layout) -> dict[str, Any]:
+    path = layout.run_dir / "demo.json"
+    return dict(json.loads(path.read_text())) if path.exists() else {}
+
+
+def _demo_record_update(layout: Layout, **fields: Any) -> None:
+    record = _demo_record(layout) | fields
+    (layout.run_dir / "demo.json").write_text(json.dumps(record, ensure_ascii=False, indent=2))
 
 
 def write_state(layout: Layout) -> dict[str, Any]:

@@ -168,13 +168,19 @@ async def add_area(
     principal: CurrentPrincipal,
     ctx: Context,
     runner: Runner,
+    store: Store,
     response: Response,
 ) -> AreaAccepted:
     area_id = str(uuid7())
     cmd = compound.AddArea(compound_id=compound_id, area_id=area_id, name=body.name)
     accepted = await handlers.change_compound(runner, principal, ctx.for_request(body), cmd)
     base = answer(response, accepted)
-    response.status_code = 201 if not accepted.replayed else accepted.status_code
+    if accepted.replayed:
+        # The first answer's area: found by its name, unique within the compound.
+        _v, state = await load_aggregate(store, compound.DECIDER, compound_id)
+        area_id = state.area_named(body.name) or area_id
+    else:
+        response.status_code = 201
     return AreaAccepted(**base.model_dump(), area_id=area_id)
 
 
@@ -282,6 +288,7 @@ async def add_households(
     principal: CurrentPrincipal,
     ctx: Context,
     runner: Runner,
+    store: Store,
     response: Response,
 ) -> HouseholdsAccepted:
     ids = [str(uuid7()) for _ in body.households]
@@ -295,7 +302,10 @@ async def add_households(
     accepted = await handlers.change_building(runner, principal, ctx.for_request(body), cmd)
     base = answer(response, accepted)
     if accepted.replayed:
-        ids = []  # the first answer's ids are in the building; GET /buildings/{id}
+        # The first answer's households: found by their addresses, unique in the building.
+        _v, state = await load_aggregate(store, building.DECIDER, building_id)
+        at = {(h.unit, h.room): i for i, h in state.households.items()}
+        ids = [at.get((h.unit, h.room), "") for h in body.households]
     else:
         response.status_code = 201
     return HouseholdsAccepted(**base.model_dump(), household_ids=ids)
@@ -335,6 +345,42 @@ async def assign_household_member(
         building_id=building_id, household_id=household_id, member_id=body.member_id
     )
     accepted = await handlers.assign_member(runner, store, principal, ctx.for_request(body), cmd)
+    return answer(response, accepted)
+
+
+class Assignments(BaseModel):
+    model_config = _body(
+        {
+            "assignments": [
+                {
+                    "household_id": "0193a7c2-0000-7000-8000-00000000d001",
+                    "member_id": "0193a7c2-0000-7000-8000-00000000e001",
+                }
+            ]
+        }
+    )
+    assignments: list[building.Assignment] = Field(
+        min_length=1, max_length=building.MAX_HOUSEHOLDS_PER_COMMAND
+    )
+
+
+@router.post(
+    "/buildings/{building_id}/households/members",
+    summary="Make members responsible for many of the building's households at once",
+)
+async def assign_household_members(
+    building_id: Id,
+    body: Assignments,
+    principal: CurrentPrincipal,
+    ctx: Context,
+    runner: Runner,
+    store: Store,
+    response: Response,
+) -> CommandAccepted:
+    cmd = building.AssignHouseholdMembers(
+        building_id=building_id, assignments=tuple(body.assignments)
+    )
+    accepted = await handlers.assign_members(runner, store, principal, ctx.for_request(body), cmd)
     return answer(response, accepted)
 
 

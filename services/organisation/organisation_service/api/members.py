@@ -6,6 +6,8 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
+from grassroots_eventkit.commands import Accepted
+from grassroots_eventkit.http import bulk
 from grassroots_eventkit.http.commands import CommandAccepted, Context, Runner, Store, answer
 from grassroots_eventkit.http.security import CurrentPrincipal
 from grassroots_eventkit.ids import uuid7
@@ -111,7 +113,13 @@ async def register_member(
     store: Store,
     response: Response,
 ) -> CommandAccepted:
-    cmd = member.RegisterMember(
+    cmd = _registration(body)
+    accepted = await handlers.register_member(runner, store, principal, ctx.for_request(body), cmd)
+    return answer(response, accepted, f"/members/{accepted.id}")
+
+
+def _registration(body: MemberRegistration) -> member.RegisterMember:
+    return member.RegisterMember(
         member_id=str(uuid7()),
         county="(from the residence community)",
         **body.model_dump(exclude={"skills", "wishes", "residence"}),
@@ -119,8 +127,6 @@ async def register_member(
         skills=tuple(body.skills),
         wishes=tuple(body.wishes),
     )
-    accepted = await handlers.register_member(runner, store, principal, ctx.for_request(body), cmd)
-    return answer(response, accepted, f"/members/{accepted.id}")
 
 
 @router.post("/members/{member_id}/transfer-residence", summary="The member moved home")
@@ -194,3 +200,77 @@ async def get_member(member_id: Id, principal: CurrentPrincipal, store: Store) -
         wishes=list(m.wishes),
         reports=[{"community_id": c, "period": p} for c, p in sorted(m.reports)],
     )
+
+
+class Roster(BaseModel):
+    """A community's roster import: many registrations, each accepted or refused alone."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    members: list[MemberRegistration] = Field(min_length=1, max_length=bulk.MAX_ITEMS)
+
+
+class SheetLine(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    member_id: EntityId
+    role: member.ReportRole
+    reported_on: date
+
+
+class ReportSheet(BaseModel):
+    """A reporting day's sign-in sheet (报到签到表) for one community."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "reports": [
+                        {
+                            "member_id": "0193a7c2-0000-7000-8000-00000000e001",
+                            "role": "residence",
+                            "reported_on": "2026-03-02",
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+    reports: list[SheetLine] = Field(min_length=1, max_length=bulk.MAX_ITEMS)
+
+
+@router.post(
+    "/members/bulk",
+    summary="Register many members at once (a roster import); each accepted or refused alone",
+)
+async def register_members(
+    body: Roster, principal: CurrentPrincipal, ctx: Context, runner: Runner, store: Store
+) -> bulk.BulkAccepted:
+    async def one(index: int, item: MemberRegistration) -> Accepted:
+        cmd = _registration(item)
+        return await handlers.register_member(
+            runner, store, principal, bulk.item_context(ctx, index, item), cmd
+        )
+
+    return await bulk.run_each(body.members, one, field_prefix="members")
+
+
+@router.post(
+    "/communities/{community_id}/report-sheet",
+    summary="Record a reporting day's sign-in sheet (报到): many members' reports at once",
+)
+async def record_report_sheet(
+    community_id: Id,
+    body: ReportSheet,
+    principal: CurrentPrincipal,
+    ctx: Context,
+    runner: Runner,
+    store: Store,
+) -> bulk.BulkAccepted:
+    async def one(index: int, line: SheetLine) -> Accepted:
+        cmd = member.ReportToCommunity(community_id=community_id, **line.model_dump())
+        return await handlers.change_member(
+            runner, store, principal, bulk.item_context(ctx, index, line), cmd
+        )
+
+    return await bulk.run_each(body.reports, one, field_prefix="reports")

@@ -9,7 +9,7 @@ from grassroots_eventkit.commands import load_aggregate
 from grassroots_eventkit.domain import NotFound
 from grassroots_eventkit.http.commands import CommandAccepted, Context, Runner, Store, answer
 from grassroots_eventkit.http.security import CurrentPrincipal
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from organisation_service.domain import branch
 from organisation_service.domain.names import EntityId
@@ -108,6 +108,27 @@ async def admit_member(
     response: Response,
 ) -> CommandAccepted:
     cmd = branch.AdmitBranchMember(branch_id=branch_id, member_id=body.member_id)
+    return await _run(runner, store, principal, ctx, response, cmd, body)
+
+
+class MemberRefs(BaseModel):
+    model_config = _body({"member_ids": [_M]})
+    member_ids: list[EntityId] = Field(min_length=1, max_length=500)
+
+
+@router.post(
+    "/branches/{branch_id}/members/bulk", summary="Admit many members to the branch at once"
+)
+async def admit_members(
+    branch_id: Id,
+    body: MemberRefs,
+    principal: CurrentPrincipal,
+    ctx: Context,
+    runner: Runner,
+    store: Store,
+    response: Response,
+) -> CommandAccepted:
+    cmd = branch.AdmitBranchMembers(branch_id=branch_id, member_ids=tuple(body.member_ids))
     return await _run(runner, store, principal, ctx, response, cmd, body)
 
 

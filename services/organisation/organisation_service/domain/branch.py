@@ -22,7 +22,7 @@ from grassroots_eventkit.domain import (
     IdFactory,
     NotFound,
 )
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from organisation_service.domain.names import EntityId
 
@@ -46,6 +46,13 @@ class EstablishBranch(Command):
 class AdmitBranchMember(Command):
     branch_id: EntityId
     member_id: EntityId
+
+
+class AdmitBranchMembers(Command):
+    """Many members at once (a new branch, or a move of many); handler-checked members."""
+
+    branch_id: EntityId
+    member_ids: tuple[EntityId, ...] = Field(min_length=1, max_length=500)
 
 
 class RemoveBranchMember(Command):
@@ -102,6 +109,7 @@ class DissolveBranch(Command):
 BranchCommand = (
     EstablishBranch
     | AdmitBranchMember
+    | AdmitBranchMembers
     | RemoveBranchMember
     | AppointSecretary
     | ReplaceSecretary
@@ -267,6 +275,9 @@ def decide(
             if command.member_id in state.members:
                 return []
             return [BranchMemberAdmitted(branch_id=b, member_id=command.member_id)]
+        case AdmitBranchMembers():
+            fresh = dict.fromkeys(m for m in command.member_ids if m not in state.members)
+            return [BranchMemberAdmitted(branch_id=b, member_id=m) for m in fresh]
         case RemoveBranchMember():
             if command.member_id not in state.members:
                 return []

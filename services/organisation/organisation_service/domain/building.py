@@ -85,6 +85,20 @@ class AssignHouseholdMember(Command):
     member_id: EntityId
 
 
+class Assignment(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    household_id: EntityId
+    member_id: EntityId
+
+
+class AssignHouseholdMembers(Command):
+    """Many households' responsible members at once; the handler has checked the members."""
+
+    building_id: EntityId
+    assignments: tuple[Assignment, ...] = Field(min_length=1, max_length=MAX_HOUSEHOLDS_PER_COMMAND)
+
+
 class AppointBuildingHead(Command):
     building_id: EntityId
     member_id: EntityId
@@ -98,6 +112,7 @@ BuildingCommand = (
     | AddHouseholds
     | RetireHousehold
     | AssignHouseholdMember
+    | AssignHouseholdMembers
     | AppointBuildingHead
 )
 
@@ -275,6 +290,8 @@ def decide(
                     previous_member_id=household.member_id,
                 )
             ]
+        case AssignHouseholdMembers():
+            return _assign_many(state, command)
         case AppointBuildingHead():
             if state.head_member_id == command.member_id:
                 return []
@@ -314,6 +331,31 @@ def _add_households(state: Building, command: AddHouseholds) -> list[BuildingEve
     if not fresh:
         return []
     return [HouseholdsAdded(building_id=state.building_id, households=tuple(fresh))]
+
+
+def _assign_many(state: Building, command: AssignHouseholdMembers) -> list[BuildingEvent]:
+    events: list[BuildingEvent] = []
+    current = {h: household.member_id for h, household in state.households.items()}
+    for index, assignment in enumerate(command.assignments):
+        if assignment.household_id not in current:
+            raise NotFound(
+                "household_not_found",
+                f"no household {assignment.household_id} in building {state.name}",
+                field=f"assignments.{index}.household_id",
+            )
+        previous = current[assignment.household_id]
+        if previous == assignment.member_id:
+            continue
+        current[assignment.household_id] = assignment.member_id
+        events.append(
+            HouseholdMemberAssigned(
+                building_id=state.building_id,
+                household_id=assignment.household_id,
+                member_id=assignment.member_id,
+                previous_member_id=previous,
+            )
+        )
+    return events
 
 
 def _household(state: Building, household_id: str) -> Household:

@@ -175,6 +175,22 @@ async def assign_member(
     return await change_building(runner, principal, ctx, cmd)
 
 
+async def assign_members(
+    runner: CommandRunner,
+    store: EventStore,
+    principal: Principal,
+    ctx: CommandContext,
+    cmd: building.AssignHouseholdMembers,
+) -> Accepted:
+    current = await lookups.building_state(store, cmd.building_id)
+    require_manager(principal, current.community_id, current.county)
+    for index, assignment in enumerate(cmd.assignments):
+        where = f"assignments.{index}.member_id"
+        person = await lookups.member_state(store, assignment.member_id, field=where)
+        lookups.same_county(current.county, person.county, field=where)
+    return await change_building(runner, principal, ctx, cmd)
+
+
 async def change_building(
     runner: CommandRunner, principal: Principal, ctx: CommandContext, cmd: building.BuildingCommand
 ) -> Accepted:

@@ -51,6 +51,11 @@ async def change_branch(
         case branch.AdmitBranchMember():
             person = await lookups.member_state(store, cmd.member_id)
             lookups.same_county(current.county, person.county, field="member_id")
+        case branch.AdmitBranchMembers():
+            for index, member_id in enumerate(cmd.member_ids):
+                where = f"member_ids.{index}"
+                person = await lookups.member_state(store, member_id, field=where)
+                lookups.same_county(current.county, person.county, field=where)
         case branch.AppointCommitteeMember():
             lookups.area_in_compound(
                 await lookups.compound_state(store, current.compound_id), cmd.area_id
