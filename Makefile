@@ -55,5 +55,5 @@ bench-store: install ## write path, raw PG ceiling, relay and consumer figures -
 	$(RUN) grassroots stack up --no-demo
 	$(RUN) grassroots bench store
 
-clean: down ## stop the stack and delete its data (.run); keeps the Kafka jar cache (.cache)
-	rm -rf .run
+clean: install ## stop the stack and delete its data (.run); keeps the Kafka jar cache (.cache)
+	$(RUN) grassroots stack clean

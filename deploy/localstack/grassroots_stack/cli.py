@@ -91,6 +91,12 @@ def cmd_down(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_clean(_args: argparse.Namespace) -> int:
+    stopped = stack.clean(load_layout())
+    console.print(f"stopped: {', '.join(stopped) or 'nothing was running'}; run folder deleted")
+    return 0
+
+
 def cmd_ps(_args: argparse.Namespace) -> int:
     table = Table(title="Grassroots local stack")
     for column in ("name", "pid", "address", "health"):
@@ -182,6 +188,9 @@ def parser() -> argparse.ArgumentParser:
     up.set_defaults(func=cmd_up)
     st.add_parser("down", help="stop what `up` started").set_defaults(func=cmd_down)
     st.add_parser("ps", help="status with health").set_defaults(func=cmd_ps)
+    st.add_parser("clean", help="down, then delete the run folder (data, logs, keys)").set_defaults(
+        func=cmd_clean
+    )
     test = st.add_parser("test", help="up, run pytest, then down if this started the stack")
     test.add_argument("--keep", action="store_true", help="leave the stack running")
     test.add_argument("--demo-scale", type=float, help="load the demo at this scale")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -122,6 +123,17 @@ def down(layout: Layout) -> list[str]:
     if postgres.stop(layout):
         stopped.append("postgres")
     layout.state_file.unlink(missing_ok=True)
+    return stopped
+
+
+def clean(layout: Layout) -> list[str]:
+    """Stop everything, then delete the run folder with its data, logs and keys, and
+    the PostgreSQL cluster outside it if it had to live there (see postgres.py)."""
+    stopped = down(layout)
+    link = layout.run_dir / "postgres"
+    if link.is_symlink():
+        shutil.rmtree(link.resolve(), ignore_errors=True)
+    shutil.rmtree(layout.run_dir, ignore_errors=True)
     return stopped
 
 
