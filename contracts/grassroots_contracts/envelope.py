@@ -6,7 +6,6 @@ attribute names follow the CloudEvents rule (lower-case letters and digits only)
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -54,6 +53,3 @@ class EnvelopeMeta(BaseModel):
     correlation_id: str | None = None
     causation_id: str | None = None
     actor: str | None = Field(default=None, description="token subject that caused it")
-
-    def with_time(self, time: datetime) -> EnvelopeMeta:
-        return self.model_copy(update={"time": time})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -58,9 +57,6 @@ class EventTypes:
             raise LookupError(f"no event class for stored type {stored_type!r}") from None
         return cls.model_validate(payload)
 
-    def __contains__(self, cls: type[DomainEvent]) -> bool:
-        return cls.stored_type() in self._by_type
-
     def knows(self, stored_type: str) -> bool:
         """True for this aggregate's own stored types (current or upcastable)."""
         return stored_type in self._by_type or stored_type in self._upcasters
@@ -108,5 +104,4 @@ class InvalidValue(CommandRejected):
     status: ClassVar[int] = 422
 
 
-Clock = Callable[[], datetime]
 IdFactory = Callable[[], str]

@@ -286,10 +286,7 @@ class _Loader:
         self.in_flight = in_flight
         self.console = console
         self.ids = _Ids()
-        # Members, reports and duties by the lane they belong to.
-        self.reports_of: dict[str, list[generator.Report]] = defaultdict(list)
-        for r in county.reports:
-            self.reports_of[r.member].append(r)
+        # Duties by the building lane they belong to.
         self.duties_of: dict[str, list[generator.HouseholdDuty]] = defaultdict(list)
         for d in county.duties:
             self.duties_of[d.building].append(d)

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import uuid4
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Request, Response
 from grassroots_eventkit.http.commands import CommandAccepted, Context, Runner, answer
 from grassroots_eventkit.http.security import CurrentPrincipal
 from grassroots_eventkit.runtime import Runtime
 from pydantic import BaseModel, ConfigDict
 
+from organisation_service.api.params import PathId
 from organisation_service.domain import community
 from organisation_service.domain.names import OfficialName
 from organisation_service.handlers import communities as handlers
 
 router = APIRouter(tags=["communities"])
-
-CommunityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 
 
 class CommunityRegistration(BaseModel):
@@ -76,7 +74,7 @@ async def register_community(
     responses={404: {"description": "no such community"}, 409: {"description": "name taken"}},
 )
 async def rename_community(
-    community_id: CommunityId,
+    community_id: PathId,
     body: CommunityNewName,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -90,7 +88,7 @@ async def rename_community(
 
 @router.get("/communities/{community_id}", summary="A community, from its event stream")
 async def get_community(
-    community_id: CommunityId, principal: CurrentPrincipal, request: Request
+    community_id: PathId, principal: CurrentPrincipal, request: Request
 ) -> CommunityView:
     rt: Runtime = request.app.state.runtime
     state, version = await handlers.get_community(rt.store, principal, community_id)

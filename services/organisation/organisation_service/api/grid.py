@@ -3,76 +3,71 @@ and the community's linked leader, workers and party committee secretary."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Response
 from grassroots_eventkit.commands import load_aggregate
 from grassroots_eventkit.domain import NotFound
 from grassroots_eventkit.http.commands import CommandAccepted, Context, Runner, Store, answer
 from grassroots_eventkit.http.security import CurrentPrincipal
 from grassroots_eventkit.ids import uuid7
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from organisation_service.api.params import PathId, example_body
 from organisation_service.domain import building, community, compound
 from organisation_service.domain.names import EntityId, OfficialName, PersonName, ShortName
 from organisation_service.handlers import grid as handlers
 
 router = APIRouter(tags=["grid"])
 
-Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
-
-
-def _body(example: dict[str, object]) -> ConfigDict:
-    return ConfigDict(frozen=True, extra="forbid", json_schema_extra={"examples": [example]})
-
 
 class NewCompound(BaseModel):
-    model_config = _body({"name": "雍景园小区"})
+    model_config = example_body({"name": "雍景园小区"})
     name: OfficialName
 
 
 class NewName(BaseModel):
-    model_config = _body({"name": "雍景新园"})
+    model_config = example_body({"name": "雍景新园"})
     name: OfficialName
 
 
 class NewArea(BaseModel):
-    model_config = _body({"name": "东片区"})
+    model_config = example_body({"name": "东片区"})
     name: OfficialName
 
 
 class KeyLeader(BaseModel):
-    model_config = _body({"leader_id": "leader-0001", "name": "李明", "title": "副县长"})
+    model_config = example_body({"leader_id": "leader-0001", "name": "李明", "title": "副县长"})
     leader_id: EntityId
     name: PersonName
     title: OfficialName
 
 
 class NewBuilding(BaseModel):
-    model_config = _body({"name": "3栋", "units": 2, "area_id": None})
+    model_config = example_body({"name": "3栋", "units": 2, "area_id": None})
     name: ShortName
     units: int = Field(ge=1, le=building.MAX_UNITS)
     area_id: EntityId | None = None
 
 
 class BuildingNewName(BaseModel):
-    model_config = _body({"name": "3号楼"})
+    model_config = example_body({"name": "3号楼"})
     name: ShortName
 
 
 class Move(BaseModel):
-    model_config = _body({"area_id": "0193a7c2-0000-7000-8000-00000000a001"})
+    model_config = example_body({"area_id": "0193a7c2-0000-7000-8000-00000000a001"})
     area_id: EntityId
 
 
 class NewHouseholdPosition(BaseModel):
-    model_config = _body({"unit": 1, "room": "302"})
+    model_config = example_body({"unit": 1, "room": "302"})
     unit: int = Field(ge=1, le=building.MAX_UNITS)
     room: ShortName
 
 
 class NewHouseholds(BaseModel):
-    model_config = _body({"households": [{"unit": 1, "room": "101"}, {"unit": 1, "room": "102"}]})
+    model_config = example_body(
+        {"households": [{"unit": 1, "room": "101"}, {"unit": 1, "room": "102"}]}
+    )
     households: list[NewHouseholdPosition] = Field(
         min_length=1, max_length=building.MAX_HOUSEHOLDS_PER_COMMAND
     )
@@ -87,12 +82,12 @@ class HouseholdsAccepted(CommandAccepted):
 
 
 class MemberRef(BaseModel):
-    model_config = _body({"member_id": "0193a7c2-0000-7000-8000-00000000e001"})
+    model_config = example_body({"member_id": "0193a7c2-0000-7000-8000-00000000e001"})
     member_id: EntityId
 
 
 class CountyLeader(BaseModel):
-    model_config = _body(
+    model_config = example_body(
         {"leader_id": "leader-0002", "name": "王强", "title": "县委常委、组织部部长"}
     )
     leader_id: EntityId
@@ -101,7 +96,7 @@ class CountyLeader(BaseModel):
 
 
 class Worker(BaseModel):
-    model_config = _body(
+    model_config = example_body(
         {
             "worker_id": "worker-0001",
             "name": "赵敏",
@@ -121,7 +116,7 @@ class Worker(BaseModel):
     summary="Register a residential compound (小区)",
 )
 async def register_compound(
-    community_id: Id,
+    community_id: PathId,
     body: NewCompound,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -143,7 +138,7 @@ async def register_compound(
 
 @router.post("/compounds/{compound_id}/rename", summary="Rename a compound")
 async def rename_compound(
-    compound_id: Id,
+    compound_id: PathId,
     body: NewName,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -163,7 +158,7 @@ async def rename_compound(
     description="The answer's `id` is the compound; `area_id` names the new area.",
 )
 async def add_area(
-    compound_id: Id,
+    compound_id: PathId,
     body: NewArea,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -189,7 +184,7 @@ async def add_area(
     summary="A county-level leader takes charge of this compound (包小区)",
 )
 async def assign_key_leader(
-    compound_id: Id,
+    compound_id: PathId,
     body: KeyLeader,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -209,7 +204,7 @@ async def assign_key_leader(
     summary="Register a building (楼栋) in a compound, optionally in one of its areas",
 )
 async def register_building(
-    compound_id: Id,
+    compound_id: PathId,
     body: NewBuilding,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -233,7 +228,7 @@ async def register_building(
 
 @router.post("/buildings/{building_id}/rename", summary="Rename (renumber) a building")
 async def rename_building(
-    building_id: Id,
+    building_id: PathId,
     body: BuildingNewName,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -250,7 +245,7 @@ async def rename_building(
     "/buildings/{building_id}/move", summary="Move a building to another area of its compound"
 )
 async def move_building(
-    building_id: Id,
+    building_id: PathId,
     body: Move,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -267,7 +262,7 @@ async def move_building(
     "/buildings/{building_id}/retire", summary="Retire a building; refused while it has households"
 )
 async def retire_building(
-    building_id: Id,
+    building_id: PathId,
     principal: CurrentPrincipal,
     ctx: Context,
     runner: Runner,
@@ -283,7 +278,7 @@ async def retire_building(
     summary="Add households (家庭) at their unit and door number; up to 500 at once",
 )
 async def add_households(
-    building_id: Id,
+    building_id: PathId,
     body: NewHouseholds,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -316,8 +311,8 @@ async def add_households(
     summary="A household leaves its position",
 )
 async def retire_household(
-    building_id: Id,
-    household_id: Id,
+    building_id: PathId,
+    household_id: PathId,
     principal: CurrentPrincipal,
     ctx: Context,
     runner: Runner,
@@ -332,8 +327,8 @@ async def retire_household(
     summary="Make a party member responsible for a household (党员联系户)",
 )
 async def assign_household_member(
-    building_id: Id,
-    household_id: Id,
+    building_id: PathId,
+    household_id: PathId,
     body: MemberRef,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -349,7 +344,7 @@ async def assign_household_member(
 
 
 class Assignments(BaseModel):
-    model_config = _body(
+    model_config = example_body(
         {
             "assignments": [
                 {
@@ -369,7 +364,7 @@ class Assignments(BaseModel):
     summary="Make members responsible for many of the building's households at once",
 )
 async def assign_household_members(
-    building_id: Id,
+    building_id: PathId,
     body: Assignments,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -386,7 +381,7 @@ async def assign_household_members(
 
 @router.post("/buildings/{building_id}/head", summary="Appoint the building head (楼栋长)")
 async def appoint_building_head(
-    building_id: Id,
+    building_id: PathId,
     body: MemberRef,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -404,7 +399,7 @@ async def appoint_building_head(
     summary="Link a county standing-committee member to the community (县委常委联系社区)",
 )
 async def link_county_leader(
-    community_id: Id,
+    community_id: PathId,
     body: CountyLeader,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -422,7 +417,7 @@ async def link_county_leader(
     summary="Assign a grid worker (网格员) or community worker to compounds",
 )
 async def assign_worker(
-    community_id: Id,
+    community_id: PathId,
     body: Worker,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -446,7 +441,7 @@ async def assign_worker(
     summary="Appoint the community party committee's secretary (社区党委书记)",
 )
 async def appoint_committee_secretary(
-    community_id: Id,
+    community_id: PathId,
     body: MemberRef,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -497,7 +492,9 @@ class BuildingView(BaseModel):
 
 
 @router.get("/compounds/{compound_id}", summary="A compound and its areas")
-async def get_compound(compound_id: Id, principal: CurrentPrincipal, store: Store) -> CompoundView:
+async def get_compound(
+    compound_id: PathId, principal: CurrentPrincipal, store: Store
+) -> CompoundView:
     version, state = await load_aggregate(store, compound.DECIDER, compound_id)
     if state is None:
         raise NotFound("compound_not_found", f"no compound {compound_id}")
@@ -513,7 +510,9 @@ async def get_compound(compound_id: Id, principal: CurrentPrincipal, store: Stor
 
 
 @router.get("/buildings/{building_id}", summary="A building with its households")
-async def get_building(building_id: Id, principal: CurrentPrincipal, store: Store) -> BuildingView:
+async def get_building(
+    building_id: PathId, principal: CurrentPrincipal, store: Store
+) -> BuildingView:
     version, state = await load_aggregate(store, building.DECIDER, building_id)
     if state is None:
         raise NotFound("building_not_found", f"no building {building_id}")

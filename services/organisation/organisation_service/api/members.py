@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Response
 from grassroots_eventkit.commands import Accepted
 from grassroots_eventkit.http import bulk
 from grassroots_eventkit.http.commands import CommandAccepted, Context, Runner, Store, answer
@@ -13,13 +13,13 @@ from grassroots_eventkit.http.security import CurrentPrincipal
 from grassroots_eventkit.ids import uuid7
 from pydantic import BaseModel, ConfigDict, Field
 
+from organisation_service.api.params import PathId
 from organisation_service.domain import member
 from organisation_service.domain.names import EntityId, OfficialName, PersonName, Phone
 from organisation_service.handlers import members as handlers
 
 router = APIRouter(tags=["members"])
 
-Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 _C = "7d3f1c2e-0b1a-4c55-9a57-1f0e4b8f2c11"
 _RESIDENCE = {
     "community_id": _C,
@@ -131,7 +131,7 @@ def _registration(body: MemberRegistration) -> member.RegisterMember:
 
 @router.post("/members/{member_id}/transfer-residence", summary="The member moved home")
 async def transfer_residence(
-    member_id: Id,
+    member_id: PathId,
     body: Transfer,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -150,7 +150,7 @@ async def transfer_residence(
     summary="Set an in-service member's contact community (联系社区)",
 )
 async def set_contact_community(
-    member_id: Id,
+    member_id: PathId,
     body: Contact,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -170,7 +170,7 @@ async def set_contact_community(
     responses={409: {"description": "already reported to that community this year"}},
 )
 async def report(
-    member_id: Id,
+    member_id: PathId,
     body: Report,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -185,7 +185,7 @@ async def report(
 
 
 @router.get("/members/{member_id}", summary="A member's record (personal data)")
-async def get_member(member_id: Id, principal: CurrentPrincipal, store: Store) -> MemberView:
+async def get_member(member_id: PathId, principal: CurrentPrincipal, store: Store) -> MemberView:
     m = await handlers.get_member(store, principal, member_id)
     return MemberView(
         id=m.member_id,
@@ -260,7 +260,7 @@ async def register_members(
     summary="Record a reporting day's sign-in sheet (报到): many members' reports at once",
 )
 async def record_report_sheet(
-    community_id: Id,
+    community_id: PathId,
     body: ReportSheet,
     principal: CurrentPrincipal,
     ctx: Context,

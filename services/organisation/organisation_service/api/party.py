@@ -2,42 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Response
 from grassroots_eventkit.commands import load_aggregate
 from grassroots_eventkit.domain import NotFound
 from grassroots_eventkit.http.commands import CommandAccepted, Context, Runner, Store, answer
 from grassroots_eventkit.http.security import CurrentPrincipal
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from organisation_service.api.params import PathId, example_body
 from organisation_service.domain import branch
 from organisation_service.domain.names import EntityId
 from organisation_service.handlers import party as handlers
 
 router = APIRouter(tags=["party organisation"])
 
-Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 _M = "0193a7c2-0000-7000-8000-00000000e001"
 
 
-def _body(example: dict[str, object]) -> ConfigDict:
-    return ConfigDict(frozen=True, extra="forbid", json_schema_extra={"examples": [example]})
-
-
 class MemberRef(BaseModel):
-    model_config = _body({"member_id": _M})
+    model_config = example_body({"member_id": _M})
     member_id: EntityId
 
 
 class CommitteeSeat(BaseModel):
-    model_config = _body({"member_id": _M, "area_id": "0193a7c2-0000-7000-8000-00000000a001"})
+    model_config = example_body(
+        {"member_id": _M, "area_id": "0193a7c2-0000-7000-8000-00000000a001"}
+    )
     member_id: EntityId
     area_id: EntityId
 
 
 class NewGroup(BaseModel):
-    model_config = _body(
+    model_config = example_body(
         {"building_id": "0193a7c2-0000-7000-8000-00000000b001", "leader_member_id": _M}
     )
     building_id: EntityId
@@ -45,7 +41,7 @@ class NewGroup(BaseModel):
 
 
 class Leader(BaseModel):
-    model_config = _body({"leader_member_id": _M})
+    model_config = example_body({"leader_member_id": _M})
     leader_member_id: EntityId
 
 
@@ -71,7 +67,7 @@ class BranchView(BaseModel):
     },
 )
 async def establish_branch(
-    compound_id: Id,
+    compound_id: PathId,
     principal: CurrentPrincipal,
     ctx: Context,
     runner: Runner,
@@ -99,7 +95,7 @@ async def _run(
 
 @router.post("/branches/{branch_id}/members", summary="Admit a member to the branch")
 async def admit_member(
-    branch_id: Id,
+    branch_id: PathId,
     body: MemberRef,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -112,7 +108,7 @@ async def admit_member(
 
 
 class MemberRefs(BaseModel):
-    model_config = _body({"member_ids": [_M]})
+    model_config = example_body({"member_ids": [_M]})
     member_ids: list[EntityId] = Field(min_length=1, max_length=500)
 
 
@@ -120,7 +116,7 @@ class MemberRefs(BaseModel):
     "/branches/{branch_id}/members/bulk", summary="Admit many members to the branch at once"
 )
 async def admit_members(
-    branch_id: Id,
+    branch_id: PathId,
     body: MemberRefs,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -136,8 +132,8 @@ async def admit_members(
     "/branches/{branch_id}/members/{member_id}/remove", summary="Remove a member who holds no post"
 )
 async def remove_member(
-    branch_id: Id,
-    member_id: Id,
+    branch_id: PathId,
+    member_id: PathId,
     principal: CurrentPrincipal,
     ctx: Context,
     runner: Runner,
@@ -153,7 +149,7 @@ async def remove_member(
     summary="Appoint the secretary (支部书记) of a branch without one",
 )
 async def appoint_secretary(
-    branch_id: Id,
+    branch_id: PathId,
     body: MemberRef,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -167,7 +163,7 @@ async def appoint_secretary(
 
 @router.put("/branches/{branch_id}/secretary", summary="Replace the branch secretary")
 async def replace_secretary(
-    branch_id: Id,
+    branch_id: PathId,
     body: MemberRef,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -184,7 +180,7 @@ async def replace_secretary(
     summary="Appoint a committee member (支部委员) responsible for an area",
 )
 async def appoint_committee_member(
-    branch_id: Id,
+    branch_id: PathId,
     body: CommitteeSeat,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -202,8 +198,8 @@ async def appoint_committee_member(
     "/branches/{branch_id}/committee/{member_id}/remove", summary="Remove a committee member"
 )
 async def remove_committee_member(
-    branch_id: Id,
-    member_id: Id,
+    branch_id: PathId,
+    member_id: PathId,
     principal: CurrentPrincipal,
     ctx: Context,
     runner: Runner,
@@ -219,7 +215,7 @@ async def remove_committee_member(
     summary="Form a building party group (楼栋党小组) with its leader (党小组长)",
 )
 async def form_group(
-    branch_id: Id,
+    branch_id: PathId,
     body: NewGroup,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -237,8 +233,8 @@ async def form_group(
     "/branches/{branch_id}/groups/{building_id}/leader", summary="Replace a party group's leader"
 )
 async def replace_group_leader(
-    branch_id: Id,
-    building_id: Id,
+    branch_id: PathId,
+    building_id: PathId,
     body: Leader,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -256,8 +252,8 @@ async def replace_group_leader(
     "/branches/{branch_id}/groups/{building_id}/dissolve", summary="Dissolve a party group"
 )
 async def dissolve_group(
-    branch_id: Id,
-    building_id: Id,
+    branch_id: PathId,
+    building_id: PathId,
     principal: CurrentPrincipal,
     ctx: Context,
     runner: Runner,
@@ -270,7 +266,7 @@ async def dissolve_group(
 
 @router.post("/branches/{branch_id}/dissolve", summary="Dissolve the branch")
 async def dissolve_branch(
-    branch_id: Id,
+    branch_id: PathId,
     principal: CurrentPrincipal,
     ctx: Context,
     runner: Runner,
@@ -283,7 +279,7 @@ async def dissolve_branch(
 
 
 @router.get("/branches/{branch_id}", summary="A branch: members, secretary, committee, groups")
-async def get_branch(branch_id: Id, principal: CurrentPrincipal, store: Store) -> BranchView:
+async def get_branch(branch_id: PathId, principal: CurrentPrincipal, store: Store) -> BranchView:
     version, state = await load_aggregate(store, branch.DECIDER, branch_id)
     if state is None:
         raise NotFound("branch_not_found", f"no branch {branch_id}")

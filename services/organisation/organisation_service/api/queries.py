@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from grassroots_eventkit.http.commands import Store
 from grassroots_eventkit.http.security import CurrentPrincipal
 from grassroots_eventkit.runtime import Runtime
 from pydantic import BaseModel
 
+from organisation_service.api.params import PathId
 from organisation_service.domain.calendar import local_today
 from organisation_service.handlers import chain as chains
 from organisation_service.handlers import lookups
@@ -19,8 +20,6 @@ from organisation_service.handlers.access import MANAGERS
 from organisation_service.views import grid_queries, unit_org_model
 
 router = APIRouter(tags=["responsibility and figures"])
-
-Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
 class ResponsibleView(BaseModel):
@@ -53,7 +52,7 @@ def _view(found: chains.Chain) -> ChainView:
     summary="Who is responsible for a household, nearest first (四级管理)",
 )
 async def household_chain(
-    building_id: Id, household_id: Id, principal: CurrentPrincipal, store: Store
+    building_id: PathId, household_id: PathId, principal: CurrentPrincipal, store: Store
 ) -> ChainView:
     return _view(
         await chains.chain_for(store, principal, building_id=building_id, household_id=household_id)
@@ -63,12 +62,16 @@ async def household_chain(
 @router.get(
     "/buildings/{building_id}/chain", summary="Who is responsible for a building, nearest first"
 )
-async def building_chain(building_id: Id, principal: CurrentPrincipal, store: Store) -> ChainView:
+async def building_chain(
+    building_id: PathId, principal: CurrentPrincipal, store: Store
+) -> ChainView:
     return _view(await chains.chain_for(store, principal, building_id=building_id))
 
 
 @router.get("/compounds/{compound_id}/chain", summary="Who is responsible for a compound")
-async def compound_chain(compound_id: Id, principal: CurrentPrincipal, store: Store) -> ChainView:
+async def compound_chain(
+    compound_id: PathId, principal: CurrentPrincipal, store: Store
+) -> ChainView:
     return _view(await chains.chain_for(store, principal, compound_id=compound_id))
 
 
@@ -87,7 +90,7 @@ def _db(request: Request) -> Any:
     summary="The community's organisation tree: compounds, areas, buildings, party posts",
 )
 async def tree(
-    community_id: Id, principal: CurrentPrincipal, store: Store, request: Request
+    community_id: PathId, principal: CurrentPrincipal, store: Store, request: Request
 ) -> list[dict[str, Any]]:
     await _scoped(store, principal, community_id)
     return await grid_queries.tree(_db(request), community_id)
@@ -104,7 +107,7 @@ class RatioView(BaseModel):
     summary="有效覆盖: compounds with a branch, buildings with a group, households with a member",
 )
 async def coverage(
-    community_id: Id, principal: CurrentPrincipal, store: Store, request: Request
+    community_id: PathId, principal: CurrentPrincipal, store: Store, request: Request
 ) -> dict[str, RatioView]:
     await _scoped(store, principal, community_id)
     found = await grid_queries.coverage(_db(request), community_id)
@@ -133,7 +136,7 @@ class ReportingView(BaseModel):
     summary="双报到: in-service members who reported to both communities, and who has not",
 )
 async def reporting(
-    community_id: Id,
+    community_id: PathId,
     principal: CurrentPrincipal,
     store: Store,
     request: Request,
@@ -186,7 +189,7 @@ class PledgeProgress(BaseModel):
     summary="承诺践诺: the practical projects paired units pledged for the community, by status",
 )
 async def pledge_progress(
-    community_id: Id,
+    community_id: PathId,
     principal: CurrentPrincipal,
     store: Store,
     request: Request,

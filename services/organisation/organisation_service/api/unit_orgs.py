@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Response
 from grassroots_eventkit.commands import CommandContext
 from grassroots_eventkit.http.commands import CommandAccepted, Context, Runner, Store, answer
 from grassroots_eventkit.http.security import CurrentPrincipal
 from pydantic import BaseModel, ConfigDict
 
+from organisation_service.api.params import PathId
 from organisation_service.domain import unit_org
 from organisation_service.domain.names import EntityId, OfficialName
 from organisation_service.handlers import unit_orgs as handlers
 
 router = APIRouter(tags=["unit party organisations"])
 
-UnitOrgId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
-PledgeId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 _EXAMPLE_COMMUNITY = "7d3f1c2e-0b1a-4c55-9a57-1f0e4b8f2c11"
 _PLEDGE_IDS = uuid5(NAMESPACE_URL, "urn:grassroots:organisation:pledge")
@@ -235,7 +234,7 @@ async def register_unit_org(
     responses={**_NOT_FOUND, **_FORBIDDEN, 409: {"description": "the name is taken"}},
 )
 async def rename_unit_org(
-    unit_org_id: UnitOrgId,
+    unit_org_id: PathId,
     body: UnitOrgNewName,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -253,7 +252,7 @@ async def rename_unit_org(
     responses={**_NOT_FOUND, **_FORBIDDEN},
 )
 async def get_unit_org(
-    unit_org_id: UnitOrgId, principal: CurrentPrincipal, store: Store
+    unit_org_id: PathId, principal: CurrentPrincipal, store: Store
 ) -> UnitOrgView:
     state, version = await handlers.get_unit_org(store, principal, unit_org_id)
     return UnitOrgView(
@@ -304,7 +303,7 @@ async def get_unit_org(
     },
 )
 async def report_to_community(
-    unit_org_id: UnitOrgId,
+    unit_org_id: PathId,
     body: UnitOrgReport,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -331,7 +330,7 @@ async def report_to_community(
     responses={**_NOT_FOUND, **_FORBIDDEN, 409: {"description": "already paired"}},
 )
 async def pair_with_community(
-    unit_org_id: UnitOrgId,
+    unit_org_id: PathId,
     body: UnitOrgPairing,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -364,7 +363,7 @@ async def pair_with_community(
     },
 )
 async def make_pledge(
-    unit_org_id: UnitOrgId,
+    unit_org_id: PathId,
     body: PledgeRequest,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -385,8 +384,8 @@ async def make_pledge(
     responses={**_NOT_FOUND, **_FORBIDDEN, 409: {"description": "the pledge is not pledged"}},
 )
 async def start_pledge(
-    unit_org_id: UnitOrgId,
-    pledge_id: PledgeId,
+    unit_org_id: PathId,
+    pledge_id: PathId,
     principal: CurrentPrincipal,
     ctx: Context,
     runner: Runner,
@@ -404,8 +403,8 @@ async def start_pledge(
     responses={**_NOT_FOUND, **_FORBIDDEN, 409: {"description": "the pledge is done"}},
 )
 async def add_pledge_note(
-    unit_org_id: UnitOrgId,
-    pledge_id: PledgeId,
+    unit_org_id: PathId,
+    pledge_id: PathId,
     body: PledgeNoteRequest,
     principal: CurrentPrincipal,
     ctx: Context,
@@ -424,8 +423,8 @@ async def add_pledge_note(
     responses={**_NOT_FOUND, **_FORBIDDEN, 409: {"description": "the pledge is not in progress"}},
 )
 async def complete_pledge(
-    unit_org_id: UnitOrgId,
-    pledge_id: PledgeId,
+    unit_org_id: PathId,
+    pledge_id: PathId,
     body: PledgeCompletion,
     principal: CurrentPrincipal,
     ctx: Context,

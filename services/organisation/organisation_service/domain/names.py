@@ -54,7 +54,6 @@ Phone = Annotated[
 ]
 """A mainland mobile (13912345678) or landline (0746-1234567) number."""
 
-EntityId = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$"),
-]
+ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
+
+EntityId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]

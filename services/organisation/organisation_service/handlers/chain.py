@@ -64,34 +64,28 @@ async def chain_for(
     party = await lookups.branch_state(store, compound_id)
     full = await lookups.community_state(store, compound.community_id)
 
-    members: list[tuple[str, str, str]] = []  # (level, role, member id), nearest first
+    async def member(level: str, role: str, member_id: str) -> Responsible:
+        try:
+            name: str | None = (await lookups.member_state(store, member_id)).name
+        except NotFound:
+            name = None
+        return Responsible(level, role, member_id, name)
+
+    chain: list[Responsible] = []
     if home is not None and home.member_id:
-        members.append(("household", "household_member", home.member_id))
+        chain.append(await member("household", "household_member", home.member_id))
     if place is not None:
         if party and place.building_id in party.groups:
-            members.append(("building", "party_group_leader", party.groups[place.building_id]))
+            leader_id = party.groups[place.building_id]
+            chain.append(await member("building", "party_group_leader", leader_id))
         if place.head_member_id:
-            members.append(("building", "building_head", place.head_member_id))
+            chain.append(await member("building", "building_head", place.head_member_id))
         if party and place.area_id:
-            members += [
-                ("area", "committee_member", m)
-                for m, a in party.committee.items()
-                if a == place.area_id
-            ]
+            for member_id, area_id in party.committee.items():
+                if area_id == place.area_id:
+                    chain.append(await member("area", "committee_member", member_id))
     if party and party.secretary:
-        members.append(("compound", "branch_secretary", party.secretary))
-
-    names = {}
-    for _, _, member_id in members + (
-        [("community", "committee_secretary", full.committee_secretary)]
-        if full.committee_secretary
-        else []
-    ):
-        try:
-            names[member_id] = (await lookups.member_state(store, member_id)).name
-        except NotFound:
-            names[member_id] = None
-    chain = [Responsible(level, role, m, names.get(m)) for level, role, m in members]
+        chain.append(await member("compound", "branch_secretary", party.secretary))
     if compound.key_leader:
         leader = compound.key_leader
         chain.append(
@@ -100,14 +94,7 @@ async def chain_for(
             )
         )
     if full.committee_secretary:
-        chain.append(
-            Responsible(
-                "community",
-                "committee_secretary",
-                full.committee_secretary,
-                names.get(full.committee_secretary),
-            )
-        )
+        chain.append(await member("community", "committee_secretary", full.committee_secretary))
     for person, units in full.workers.values():
         if compound.compound_id in units:
             chain.append(Responsible("community", person.title, person.person_id, person.name))

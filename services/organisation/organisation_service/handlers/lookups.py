@@ -72,6 +72,14 @@ async def member_state(
     return state
 
 
+async def branch_by_id(store: EventStore, branch_id: str) -> branch.Branch:
+    state = await _state(store, branch.DECIDER, branch_id)
+    if state is None:
+        raise NotFound("branch_not_found", f"no branch {branch_id}")
+    assert isinstance(state, branch.Branch)
+    return state
+
+
 async def branch_state(store: EventStore, compound_id: str) -> branch.Branch | None:
     """The compound's branch, or None if it never had one or it was dissolved."""
     state = await _state(store, branch.DECIDER, branch.branch_id_for(compound_id))

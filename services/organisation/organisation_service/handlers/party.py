@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from grassroots_eventkit.auth import Principal
-from grassroots_eventkit.commands import Accepted, CommandContext, CommandRunner, load_aggregate
-from grassroots_eventkit.domain import CommandRejected, NotFound
+from grassroots_eventkit.commands import Accepted, CommandContext, CommandRunner
+from grassroots_eventkit.domain import CommandRejected
 from grassroots_eventkit.store import EventStore
 
 from organisation_service.domain import branch
@@ -45,7 +45,7 @@ async def change_branch(
     ctx: CommandContext,
     cmd: branch.BranchCommand,
 ) -> Accepted:
-    current = await _branch(store, cmd.branch_id)
+    current = await lookups.branch_by_id(store, cmd.branch_id)
     require_manager(principal, current.community_id, current.county)
     match cmd:
         case branch.AdmitBranchMember():
@@ -76,14 +76,3 @@ async def change_branch(
         community_of=branch.community_of,
         authorize=managed_by(principal),
     )
-
-
-async def _branch(store: EventStore, branch_id: str) -> branch.Branch:
-    try:
-        _version, state = await load_aggregate(store, branch.DECIDER, branch_id)
-    except NotFound:
-        state = None
-    if state is None:
-        raise NotFound("branch_not_found", f"no branch {branch_id}")
-    assert isinstance(state, branch.Branch)
-    return state

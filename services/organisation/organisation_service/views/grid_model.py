@@ -6,10 +6,12 @@ other services and agencies see. Every table carries the community in its key.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from grassroots_contracts.events import PublicEvent
 from grassroots_contracts.organisation import grid, members, party
 from grassroots_contracts.topics import ORGANISATION_EVENTS
 from grassroots_eventkit.codec import ReceivedEvent
@@ -78,268 +80,225 @@ CREATE TABLE rm_member_reports (
 """,
 )
 
-Apply = Callable[[asyncpg.Connection, Any], Awaitable[None]]
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One statement an event causes, and how to take its arguments from the event."""
+
+    sql: str
+    args: Callable[[Any], tuple[Any, ...]]
 
 
-async def _compound(conn: asyncpg.Connection, e: grid.CompoundRegistered) -> None:
-    await conn.execute(
-        "INSERT INTO rm_compounds (community_id, compound_id, name) VALUES ($1, $2, $3)"
-        " ON CONFLICT DO NOTHING",
-        e.community_id,
-        e.compound_id,
-        e.name,
-    )
+# event type -> (its public model, the statements it causes, in order)
+Rules = dict[str, tuple[type[PublicEvent], tuple[Write, ...]]]
 
 
-async def _compound_renamed(conn: asyncpg.Connection, e: grid.CompoundRenamed) -> None:
-    await conn.execute(
-        "UPDATE rm_compounds SET name = $3 WHERE community_id = $1 AND compound_id = $2",
-        e.community_id,
-        e.compound_id,
-        e.name,
-    )
+def rules(*entries: tuple[type[PublicEvent], Write | tuple[Write, ...]]) -> Rules:
+    return {
+        model.event_type: (model, writes if isinstance(writes, tuple) else (writes,))
+        for model, writes in entries
+    }
 
 
-async def _area(conn: asyncpg.Connection, e: grid.AreaAdded) -> None:
-    await conn.execute(
-        "INSERT INTO rm_areas (community_id, area_id, compound_id, name) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT DO NOTHING",
-        e.community_id,
-        e.area_id,
-        e.compound_id,
-        e.name,
-    )
+def _update(table: str, assignments: str, key: str) -> str:
+    return f"UPDATE {table} SET {assignments} WHERE community_id = $1 AND {key} = $2"
 
 
-async def _key_leader(conn: asyncpg.Connection, e: grid.KeyCompoundLeaderAssigned) -> None:
-    await conn.execute(
-        "UPDATE rm_compounds SET key_leader = true WHERE community_id = $1 AND compound_id = $2",
-        e.community_id,
-        e.compound_id,
-    )
-
-
-async def _building(conn: asyncpg.Connection, e: grid.BuildingRegistered) -> None:
-    await conn.execute(
-        "INSERT INTO rm_buildings (community_id, building_id, compound_id, area_id, name, units)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-        e.community_id,
-        e.building_id,
-        e.compound_id,
-        e.area_id,
-        e.name,
-        e.units,
-    )
-
-
-async def _building_renamed(conn: asyncpg.Connection, e: grid.BuildingRenamed) -> None:
-    await conn.execute(
-        "UPDATE rm_buildings SET name = $3 WHERE community_id = $1 AND building_id = $2",
-        e.community_id,
-        e.building_id,
-        e.name,
-    )
-
-
-async def _building_moved(conn: asyncpg.Connection, e: grid.BuildingMoved) -> None:
-    await conn.execute(
-        "UPDATE rm_buildings SET area_id = $3 WHERE community_id = $1 AND building_id = $2",
-        e.community_id,
-        e.building_id,
-        e.to_area_id,
-    )
-
-
-async def _building_retired(conn: asyncpg.Connection, e: grid.BuildingRetired) -> None:
-    await conn.execute(
-        "UPDATE rm_buildings SET retired = true WHERE community_id = $1 AND building_id = $2",
-        e.community_id,
-        e.building_id,
-    )
-
-
-async def _households(conn: asyncpg.Connection, e: grid.HouseholdsAdded) -> None:
-    await conn.execute(
-        "INSERT INTO rm_households (community_id, household_id, building_id, unit, room)"
-        " SELECT $1, h, $2, u, r FROM unnest($3::text[], $4::int[], $5::text[]) AS x(h, u, r)"
-        " ON CONFLICT DO NOTHING",
-        e.community_id,
-        e.building_id,
-        [h.household_id for h in e.households],
-        [h.unit for h in e.households],
-        [h.room for h in e.households],
-    )
-
-
-async def _household_retired(conn: asyncpg.Connection, e: grid.HouseholdRetired) -> None:
-    await conn.execute(
-        "DELETE FROM rm_households WHERE community_id = $1 AND household_id = $2",
-        e.community_id,
-        e.household_id,
-    )
-
-
-async def _household_member(conn: asyncpg.Connection, e: grid.HouseholdMemberAssigned) -> None:
-    await conn.execute(
-        "UPDATE rm_households SET member_id = $3 WHERE community_id = $1 AND household_id = $2",
-        e.community_id,
-        e.household_id,
-        e.member_id,
-    )
-
-
-async def _head(conn: asyncpg.Connection, e: grid.BuildingHeadAppointed) -> None:
-    await conn.execute(
-        "UPDATE rm_buildings SET head = $3 WHERE community_id = $1 AND building_id = $2",
-        e.community_id,
-        e.building_id,
-        e.member_id,
-    )
-
-
-async def _branch(conn: asyncpg.Connection, e: party.BranchEstablished) -> None:
-    await conn.execute(
-        "UPDATE rm_compounds SET branch_id = $3 WHERE community_id = $1 AND compound_id = $2",
-        e.community_id,
-        e.compound_id,
-        e.branch_id,
-    )
-
-
-async def _branch_dissolved(conn: asyncpg.Connection, e: party.BranchDissolved) -> None:
-    await conn.execute(
-        "UPDATE rm_compounds SET branch_id = NULL, secretary = NULL"
-        " WHERE community_id = $1 AND compound_id = $2",
-        e.community_id,
-        e.compound_id,
-    )
-    await conn.execute(
-        "UPDATE rm_buildings SET group_leader = NULL WHERE community_id = $1 AND compound_id = $2",
-        e.community_id,
-        e.compound_id,
-    )
-    await conn.execute(
-        "UPDATE rm_areas SET committee_member = NULL WHERE community_id = $1 AND compound_id = $2",
-        e.community_id,
-        e.compound_id,
-    )
-
-
-async def _secretary(conn: asyncpg.Connection, e: party.BranchSecretaryAppointed) -> None:
-    await conn.execute(
-        "UPDATE rm_compounds SET secretary = $3 WHERE community_id = $1 AND compound_id = $2",
-        e.community_id,
-        e.compound_id,
-        e.member_id,
-    )
-
-
-async def _committee(conn: asyncpg.Connection, e: party.CommitteeMemberAppointed) -> None:
-    await conn.execute(
-        "UPDATE rm_areas SET committee_member = $3 WHERE community_id = $1 AND area_id = $2",
-        e.community_id,
-        e.area_id,
-        e.member_id,
-    )
-
-
-async def _committee_removed(conn: asyncpg.Connection, e: party.CommitteeMemberRemoved) -> None:
-    await conn.execute(
-        "UPDATE rm_areas SET committee_member = NULL"
-        " WHERE community_id = $1 AND area_id = $2 AND committee_member = $3",
-        e.community_id,
-        e.area_id,
-        e.member_id,
-    )
-
-
-async def _group(
-    conn: asyncpg.Connection, e: party.PartyGroupFormed | party.PartyGroupLeaderReplaced
-) -> None:
-    await conn.execute(
-        "UPDATE rm_buildings SET group_leader = $3 WHERE community_id = $1 AND building_id = $2",
-        e.community_id,
-        e.building_id,
-        e.leader_member_id,
-    )
-
-
-async def _group_dissolved(conn: asyncpg.Connection, e: party.PartyGroupDissolved) -> None:
-    await conn.execute(
-        "UPDATE rm_buildings SET group_leader = NULL WHERE community_id = $1 AND building_id = $2",
-        e.community_id,
-        e.building_id,
-    )
-
-
-async def _member(conn: asyncpg.Connection, e: members.MemberRegistered) -> None:
-    await conn.execute(
-        "INSERT INTO rm_members (community_id, member_id, kind, contact_community_id)"
-        " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        e.community_id,
-        e.member_id,
-        e.kind,
-        e.contact_community_id,
-    )
-
-
-async def _moved(conn: asyncpg.Connection, e: members.MemberResidenceTransferred) -> None:
-    await conn.execute(
-        "UPDATE rm_members SET community_id = $2 WHERE member_id = $1",
-        e.member_id,
-        e.to_community_id,
-    )
-
-
-async def _contact(conn: asyncpg.Connection, e: members.MemberContactCommunitySet) -> None:
-    await conn.execute(
-        "UPDATE rm_members SET contact_community_id = $2 WHERE member_id = $1",
-        e.member_id,
-        e.community_id,
-    )
-
-
-async def _reported(conn: asyncpg.Connection, e: members.MemberReported) -> None:
-    await conn.execute(
-        "INSERT INTO rm_member_reports (community_id, member_id, period, role, reported_on)"
-        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        e.community_id,
-        e.member_id,
-        e.period,
-        e.role,
-        e.reported_on,
-    )
-
-
-HANDLERS: dict[str, tuple[type[Any], Apply]] = {
-    cls.event_type: (cls, fn)
-    for cls, fn in (
-        (grid.CompoundRegistered, _compound),
-        (grid.CompoundRenamed, _compound_renamed),
-        (grid.AreaAdded, _area),
-        (grid.KeyCompoundLeaderAssigned, _key_leader),
-        (grid.BuildingRegistered, _building),
-        (grid.BuildingRenamed, _building_renamed),
-        (grid.BuildingMoved, _building_moved),
-        (grid.BuildingRetired, _building_retired),
-        (grid.HouseholdsAdded, _households),
-        (grid.HouseholdRetired, _household_retired),
-        (grid.HouseholdMemberAssigned, _household_member),
-        (grid.BuildingHeadAppointed, _head),
-        (party.BranchEstablished, _branch),
-        (party.BranchDissolved, _branch_dissolved),
-        (party.BranchSecretaryAppointed, _secretary),
-        (party.CommitteeMemberAppointed, _committee),
-        (party.CommitteeMemberRemoved, _committee_removed),
-        (party.PartyGroupFormed, _group),
-        (party.PartyGroupLeaderReplaced, _group),
-        (party.PartyGroupDissolved, _group_dissolved),
-        (members.MemberRegistered, _member),
-        (members.MemberResidenceTransferred, _moved),
-        (members.MemberContactCommunitySet, _contact),
-        (members.MemberReported, _reported),
-    )
-}
+RULES: Rules = rules(
+    (
+        grid.CompoundRegistered,
+        Write(
+            "INSERT INTO rm_compounds (community_id, compound_id, name) VALUES ($1, $2, $3)"
+            " ON CONFLICT DO NOTHING",
+            lambda e: (e.community_id, e.compound_id, e.name),
+        ),
+    ),
+    (
+        grid.CompoundRenamed,
+        Write(
+            _update("rm_compounds", "name = $3", "compound_id"),
+            lambda e: (e.community_id, e.compound_id, e.name),
+        ),
+    ),
+    (
+        grid.AreaAdded,
+        Write(
+            "INSERT INTO rm_areas (community_id, area_id, compound_id, name)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            lambda e: (e.community_id, e.area_id, e.compound_id, e.name),
+        ),
+    ),
+    (
+        grid.KeyCompoundLeaderAssigned,
+        Write(
+            _update("rm_compounds", "key_leader = true", "compound_id"),
+            lambda e: (e.community_id, e.compound_id),
+        ),
+    ),
+    (
+        grid.BuildingRegistered,
+        Write(
+            "INSERT INTO rm_buildings"
+            " (community_id, building_id, compound_id, area_id, name, units)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            lambda e: (e.community_id, e.building_id, e.compound_id, e.area_id, e.name, e.units),
+        ),
+    ),
+    (
+        grid.BuildingRenamed,
+        Write(
+            _update("rm_buildings", "name = $3", "building_id"),
+            lambda e: (e.community_id, e.building_id, e.name),
+        ),
+    ),
+    (
+        grid.BuildingMoved,
+        Write(
+            _update("rm_buildings", "area_id = $3", "building_id"),
+            lambda e: (e.community_id, e.building_id, e.to_area_id),
+        ),
+    ),
+    (
+        grid.BuildingRetired,
+        Write(
+            _update("rm_buildings", "retired = true", "building_id"),
+            lambda e: (e.community_id, e.building_id),
+        ),
+    ),
+    (
+        grid.HouseholdsAdded,
+        Write(
+            "INSERT INTO rm_households (community_id, household_id, building_id, unit, room)"
+            " SELECT $1, h, $2, u, r FROM unnest($3::text[], $4::int[], $5::text[]) AS x(h, u, r)"
+            " ON CONFLICT DO NOTHING",
+            lambda e: (
+                e.community_id,
+                e.building_id,
+                [h.household_id for h in e.households],
+                [h.unit for h in e.households],
+                [h.room for h in e.households],
+            ),
+        ),
+    ),
+    (
+        grid.HouseholdRetired,
+        Write(
+            "DELETE FROM rm_households WHERE community_id = $1 AND household_id = $2",
+            lambda e: (e.community_id, e.household_id),
+        ),
+    ),
+    (
+        grid.HouseholdMemberAssigned,
+        Write(
+            _update("rm_households", "member_id = $3", "household_id"),
+            lambda e: (e.community_id, e.household_id, e.member_id),
+        ),
+    ),
+    (
+        grid.BuildingHeadAppointed,
+        Write(
+            _update("rm_buildings", "head = $3", "building_id"),
+            lambda e: (e.community_id, e.building_id, e.member_id),
+        ),
+    ),
+    (
+        party.BranchEstablished,
+        Write(
+            _update("rm_compounds", "branch_id = $3", "compound_id"),
+            lambda e: (e.community_id, e.compound_id, e.branch_id),
+        ),
+    ),
+    (
+        party.BranchDissolved,
+        (
+            Write(
+                _update("rm_compounds", "branch_id = NULL, secretary = NULL", "compound_id"),
+                lambda e: (e.community_id, e.compound_id),
+            ),
+            Write(
+                _update("rm_buildings", "group_leader = NULL", "compound_id"),
+                lambda e: (e.community_id, e.compound_id),
+            ),
+            Write(
+                _update("rm_areas", "committee_member = NULL", "compound_id"),
+                lambda e: (e.community_id, e.compound_id),
+            ),
+        ),
+    ),
+    (
+        party.BranchSecretaryAppointed,
+        Write(
+            _update("rm_compounds", "secretary = $3", "compound_id"),
+            lambda e: (e.community_id, e.compound_id, e.member_id),
+        ),
+    ),
+    (
+        party.CommitteeMemberAppointed,
+        Write(
+            _update("rm_areas", "committee_member = $3", "area_id"),
+            lambda e: (e.community_id, e.area_id, e.member_id),
+        ),
+    ),
+    (
+        party.CommitteeMemberRemoved,
+        Write(
+            _update("rm_areas", "committee_member = NULL", "area_id")
+            + " AND committee_member = $3",
+            lambda e: (e.community_id, e.area_id, e.member_id),
+        ),
+    ),
+    (
+        party.PartyGroupFormed,
+        Write(
+            _update("rm_buildings", "group_leader = $3", "building_id"),
+            lambda e: (e.community_id, e.building_id, e.leader_member_id),
+        ),
+    ),
+    (
+        party.PartyGroupLeaderReplaced,
+        Write(
+            _update("rm_buildings", "group_leader = $3", "building_id"),
+            lambda e: (e.community_id, e.building_id, e.leader_member_id),
+        ),
+    ),
+    (
+        party.PartyGroupDissolved,
+        Write(
+            _update("rm_buildings", "group_leader = NULL", "building_id"),
+            lambda e: (e.community_id, e.building_id),
+        ),
+    ),
+    (
+        members.MemberRegistered,
+        Write(
+            "INSERT INTO rm_members (community_id, member_id, kind, contact_community_id)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            lambda e: (e.community_id, e.member_id, e.kind, e.contact_community_id),
+        ),
+    ),
+    (
+        members.MemberResidenceTransferred,
+        Write(
+            "UPDATE rm_members SET community_id = $2 WHERE member_id = $1",
+            lambda e: (e.member_id, e.to_community_id),
+        ),
+    ),
+    (
+        members.MemberContactCommunitySet,
+        Write(
+            "UPDATE rm_members SET contact_community_id = $2 WHERE member_id = $1",
+            lambda e: (e.member_id, e.community_id),
+        ),
+    ),
+    (
+        members.MemberReported,
+        Write(
+            "INSERT INTO rm_member_reports (community_id, member_id, period, role, reported_on)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            lambda e: (e.community_id, e.member_id, e.period, e.role, e.reported_on),
+        ),
+    ),
+)
 
 
 class GridProjector:
@@ -348,12 +307,14 @@ class GridProjector:
     group = GROUP
     topics: Sequence[str] = (ORGANISATION_EVENTS.name,)
 
-    def __init__(self, extra: dict[str, tuple[type[Any], Apply]] | None = None) -> None:
-        self._handlers = {**HANDLERS, **(extra or {})}
+    def __init__(self, extra: Rules | None = None) -> None:
+        self._rules = {**RULES, **(extra or {})}
 
     async def apply(self, conn: asyncpg.Connection, events: Sequence[ReceivedEvent]) -> None:
         for event in events:
-            handler = self._handlers.get(event.event_type)
-            if handler is not None:
-                model, fn = handler
-                await fn(conn, event.parse(model))
+            rule = self._rules.get(event.event_type)
+            if rule is not None:
+                model, writes = rule
+                parsed = event.parse(model)
+                for write in writes:
+                    await conn.execute(write.sql, *write.args(parsed))

@@ -10,7 +10,7 @@ import asyncpg
 from grassroots_contracts.organisation import unit_orgs as events
 from grassroots_eventkit.migrations import Migration
 
-from organisation_service.views.grid_model import Apply
+from organisation_service.views.grid_model import Rules, Write, rules
 
 MIGRATION = Migration(
     name="organisation.0002_unit_org_read_model",
@@ -50,99 +50,71 @@ CREATE TABLE rm_pledges (
 )
 
 
-async def _registered(conn: asyncpg.Connection, e: events.UnitOrganisationRegistered) -> None:
-    await conn.execute(
-        "INSERT INTO rm_unit_orgs (county, unit_org_id, name, kind) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT DO NOTHING",
-        e.county,
-        e.unit_org_id,
-        e.name,
-        str(e.kind),
-    )
-
-
-async def _renamed(conn: asyncpg.Connection, e: events.UnitOrganisationRenamed) -> None:
-    await conn.execute(
-        "UPDATE rm_unit_orgs SET name = $2 WHERE unit_org_id = $1", e.unit_org_id, e.name
-    )
-
-
-async def _paired(conn: asyncpg.Connection, e: events.UnitOrganisationPaired) -> None:
-    await conn.execute(
-        "INSERT INTO rm_unit_org_links (community_id, unit_org_id, paired) VALUES ($1, $2, true)"
-        " ON CONFLICT (community_id, unit_org_id) DO UPDATE SET paired = true",
-        e.community_id,
-        e.unit_org_id,
-    )
-
-
-async def _reported(conn: asyncpg.Connection, e: events.UnitOrganisationReported) -> None:
-    await conn.execute(
-        "INSERT INTO rm_unit_org_links (community_id, unit_org_id) VALUES ($1, $2)"
-        " ON CONFLICT DO NOTHING",
-        e.community_id,
-        e.unit_org_id,
-    )
-    await conn.execute(
-        "INSERT INTO rm_unit_org_reports (community_id, unit_org_id, period, reported_on)"
-        " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        e.community_id,
-        e.unit_org_id,
-        e.reported_on.year,
-        e.reported_on,
-    )
-
-
-async def _pledged(conn: asyncpg.Connection, e: events.PledgeMade) -> None:
-    await conn.execute(
-        "INSERT INTO rm_pledges (community_id, pledge_id, unit_org_id, year, title, status)"
-        " VALUES ($1, $2, $3, $4, $5, 'pledged') ON CONFLICT DO NOTHING",
-        e.community_id,
-        e.pledge_id,
-        e.unit_org_id,
-        e.year,
-        e.title,
-    )
-
-
-async def _status(conn: asyncpg.Connection, community_id: str, pledge_id: str, status: str) -> None:
-    await conn.execute(
+def _pledge_status(status: str) -> Write:
+    return Write(
         "UPDATE rm_pledges SET status = $3 WHERE community_id = $1 AND pledge_id = $2",
-        community_id,
-        pledge_id,
-        status,
+        lambda e: (e.community_id, e.pledge_id, status),
     )
 
 
-async def _started(conn: asyncpg.Connection, e: events.PledgeStarted) -> None:
-    await _status(conn, e.community_id, e.pledge_id, "in_progress")
-
-
-async def _completed(conn: asyncpg.Connection, e: events.PledgeCompleted) -> None:
-    await _status(conn, e.community_id, e.pledge_id, "done")
-
-
-async def _noted(conn: asyncpg.Connection, e: events.PledgeNoteAdded) -> None:
-    await conn.execute(
-        "UPDATE rm_pledges SET notes = notes + 1 WHERE community_id = $1 AND pledge_id = $2",
-        e.community_id,
-        e.pledge_id,
-    )
-
-
-HANDLERS: dict[str, tuple[type[Any], Apply]] = {
-    cls.event_type: (cls, fn)
-    for cls, fn in (
-        (events.UnitOrganisationRegistered, _registered),
-        (events.UnitOrganisationRenamed, _renamed),
-        (events.UnitOrganisationPaired, _paired),
-        (events.UnitOrganisationReported, _reported),
-        (events.PledgeMade, _pledged),
-        (events.PledgeStarted, _started),
-        (events.PledgeCompleted, _completed),
-        (events.PledgeNoteAdded, _noted),
-    )
-}
+RULES: Rules = rules(
+    (
+        events.UnitOrganisationRegistered,
+        Write(
+            "INSERT INTO rm_unit_orgs (county, unit_org_id, name, kind) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT DO NOTHING",
+            lambda e: (e.county, e.unit_org_id, e.name, str(e.kind)),
+        ),
+    ),
+    (
+        events.UnitOrganisationRenamed,
+        Write(
+            "UPDATE rm_unit_orgs SET name = $2 WHERE unit_org_id = $1",
+            lambda e: (e.unit_org_id, e.name),
+        ),
+    ),
+    (
+        events.UnitOrganisationPaired,
+        Write(
+            "INSERT INTO rm_unit_org_links (community_id, unit_org_id, paired)"
+            " VALUES ($1, $2, true)"
+            " ON CONFLICT (community_id, unit_org_id) DO UPDATE SET paired = true",
+            lambda e: (e.community_id, e.unit_org_id),
+        ),
+    ),
+    (
+        events.UnitOrganisationReported,
+        (
+            Write(
+                "INSERT INTO rm_unit_org_links (community_id, unit_org_id) VALUES ($1, $2)"
+                " ON CONFLICT DO NOTHING",
+                lambda e: (e.community_id, e.unit_org_id),
+            ),
+            Write(
+                "INSERT INTO rm_unit_org_reports (community_id, unit_org_id, period, reported_on)"
+                " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                lambda e: (e.community_id, e.unit_org_id, e.reported_on.year, e.reported_on),
+            ),
+        ),
+    ),
+    (
+        events.PledgeMade,
+        Write(
+            "INSERT INTO rm_pledges (community_id, pledge_id, unit_org_id, year, title, status)"
+            " VALUES ($1, $2, $3, $4, $5, 'pledged') ON CONFLICT DO NOTHING",
+            lambda e: (e.community_id, e.pledge_id, e.unit_org_id, e.year, e.title),
+        ),
+    ),
+    (events.PledgeStarted, _pledge_status("in_progress")),
+    (events.PledgeCompleted, _pledge_status("done")),
+    (
+        events.PledgeNoteAdded,
+        Write(
+            "UPDATE rm_pledges SET notes = notes + 1 WHERE community_id = $1 AND pledge_id = $2",
+            lambda e: (e.community_id, e.pledge_id),
+        ),
+    ),
+)
 
 
 async def unit_reporting(
