@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from grassroots_contracts.events import PublicEvent
 from grassroots_contracts.organisation import communities, grid, members, party, unit_orgs
+from grassroots_contracts.requests import lifecycle
 
 PUBLIC_EVENTS: tuple[type[PublicEvent], ...] = (
     *communities.EVENTS,
@@ -11,6 +12,7 @@ PUBLIC_EVENTS: tuple[type[PublicEvent], ...] = (
     *party.EVENTS,
     *members.EVENTS,
     *unit_orgs.EVENTS,
+    *lifecycle.EVENTS,
 )
 
 

@@ -37,7 +37,17 @@ ORGANISATION_EVENTS = TopicSpec(
     ),
 )
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (ORGANISATION_EVENTS,)
+REQUESTS_EVENTS = TopicSpec(
+    name=events_topic("requests"),
+    public=True,
+    description=(
+        "Residents' requests (点单), their routing, handling, whistles (吹哨) and ratings"
+        " (public: ids, grid positions, categories, times and outcomes; never names, phones"
+        " or text written by residents)."
+    ),
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (ORGANISATION_EVENTS, REQUESTS_EVENTS)
 
 
 def dead_letter_spec(consumer_group: str) -> TopicSpec:

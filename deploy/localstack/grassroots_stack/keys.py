@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 
 from grassroots_eventkit.auth import generate_keypair
 
@@ -10,6 +11,7 @@ from grassroots_stack.layout import Layout
 
 
 def ensure_keys(layout: Layout) -> None:
+    ensure_open311_key(layout)
     if layout.jwt_private_key.exists() and layout.jwt_public_key.exists():
         return
     layout.keys.mkdir(parents=True, exist_ok=True)
@@ -17,3 +19,12 @@ def ensure_keys(layout: Layout) -> None:
     layout.jwt_private_key.write_text(private_pem)
     os.chmod(layout.jwt_private_key, 0o600)
     layout.jwt_public_key.write_text(public_pem)
+
+
+def ensure_open311_key(layout: Layout) -> str:
+    """The local Open311 API key (for the city hotline's client in the demo and tests)."""
+    if not layout.open311_key.exists():
+        layout.keys.mkdir(parents=True, exist_ok=True)
+        layout.open311_key.write_text(secrets.token_urlsafe(24))
+        os.chmod(layout.open311_key, 0o600)
+    return layout.open311_key.read_text().strip()

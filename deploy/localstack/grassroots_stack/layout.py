@@ -39,6 +39,9 @@ class Layout:
     external_pg_dsn: str | None
     services: tuple[ServicePlan, ...]
 
+    def service(self, name: str) -> ServicePlan:
+        return next(p for p in self.services if p.name == name)
+
     @property
     def logs(self) -> Path:
         return self.run_dir / "logs"
@@ -71,6 +74,10 @@ class Layout:
     def jwt_public_key(self) -> Path:
         return self.keys / "jwt-ed25519.pub.pem"
 
+    @property
+    def open311_key(self) -> Path:
+        return self.keys / "open311.key"
+
 
 def load_layout() -> Layout:
     """Ports shift together by GRASSROOTS_PORT_OFFSET, so two stacks can share a machine."""
@@ -88,6 +95,7 @@ def load_layout() -> Layout:
         external_pg_dsn=os.environ.get("GRASSROOTS_PG_DSN") or None,
         services=(
             ServicePlan("organisation", "organisation_service", 18001 + offset),
+            ServicePlan("requests", "requests_service", 18002 + offset),
             ServicePlan("projections", "projections_service", 18005 + offset),
         ),
     )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 
 import httpx
 import structlog
 
-from grassroots_stack import postgres, processes
+from grassroots_stack import keys, postgres, processes
 from grassroots_stack.layout import Layout, ServicePlan
 
 log = structlog.get_logger()
@@ -24,7 +25,17 @@ def environment(layout: Layout, plan: ServicePlan) -> dict[str, str]:
         "GRASSROOTS_ROLES": '["' + '","'.join(plan.roles.split(",")) + '"]',
         "GRASSROOTS_JWT_PUBLIC_KEY_FILE": str(layout.jwt_public_key),
         "PYTHONUNBUFFERED": "1",
+        **_own_environment(layout, plan),
     }
+
+
+def _own_environment(layout: Layout, plan: ServicePlan) -> dict[str, str]:
+    """What only one service reads."""
+    if plan.name == "requests":
+        client = {"name": "city-hotline-12345", "county": "东安县"}
+        key = keys.ensure_open311_key(layout)
+        return {"GRASSROOTS_OPEN311_KEYS": json.dumps({key: client}, ensure_ascii=False)}
+    return {}
 
 
 def url(plan: ServicePlan) -> str:

@@ -110,6 +110,10 @@ def write_state(layout: Layout) -> dict[str, Any]:
             "issuer": "grassroots-local",
             "audience": "grassroots",
         },
+        "open311": {
+            "url": services.url(layout.service("requests")) + "/open311/v2",
+            "api_key_file": str(layout.open311_key),
+        },
         "logs": str(layout.logs),
     }
     layout.state_file.write_text(json.dumps(state, ensure_ascii=False, indent=2))

@@ -38,6 +38,8 @@ class Principal(BaseModel):
     roles: frozenset[RoleName]
     county: str | None = None
     communities: frozenset[str] = frozenset()
+    # A county department's code (public_security, health ...) for `department` tokens.
+    department: str | None = None
 
     def has_role(self, *roles: str) -> bool:
         return any(r in self.roles for r in roles)
@@ -98,6 +100,7 @@ class TokenVerifier:
                 roles=frozenset(claims.get("roles", ())),
                 county=claims.get("county"),
                 communities=frozenset(claims.get("communities", ())),
+                department=claims.get("department"),
             )
         except (ValidationError, TypeError) as exc:
             raise Unauthorized("token claims are malformed") from exc
@@ -126,6 +129,7 @@ def issue_token(
     roles: frozenset[str] | set[str] | list[str],
     county: str | None = None,
     communities: frozenset[str] | set[str] | list[str] = (),  # type: ignore[assignment]
+    department: str | None = None,
     ttl: timedelta = timedelta(hours=12),
     issuer: str = "grassroots-local",
     audience: str = "grassroots",
@@ -147,5 +151,7 @@ def issue_token(
     }
     if county is not None:
         claims["county"] = county
+    if department is not None:
+        claims["department"] = department
     key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
     return jwt.encode(claims, key, algorithm="EdDSA")  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -44,6 +44,16 @@ from grassroots_eventkit.store.schema import EVENTKIT_MIGRATIONS
 log = structlog.get_logger()
 
 
+class Worker(Protocol):
+    """A background loop of a service besides its relay and consumers (a durable timer)."""
+
+    name: str
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
     """What makes one service: its name, schema, topics, projectors and routes."""
@@ -57,6 +67,8 @@ class ServiceSpec:
     routers: Sequence[APIRouter] = ()
     projectors: Callable[[Runtime], Sequence[Projector]] = lambda _rt: ()
     on_start: Callable[[Runtime], Awaitable[None]] | None = None
+    # Started after `on_start`, in processes with the consumer role.
+    workers: Callable[[Runtime], Sequence[Worker]] = lambda _rt: ()
     openapi_tags: Sequence[dict[str, Any]] = ()
 
 
@@ -71,6 +83,7 @@ class Runtime:
     producer: AIOKafkaProducer | None = None
     relay: OutboxRelay | None = None
     consumers: list[IdempotentConsumer] = field(default_factory=list)
+    workers: list[Worker] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -148,6 +161,10 @@ async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Runtime
         rt._tasks.append(asyncio.create_task(consumer.run(), name=f"consumer:{projector.group}"))
     if spec.on_start:
         await spec.on_start(rt)
+    if "consumer" in settings.roles:
+        for worker in spec.workers(rt):
+            rt.workers.append(worker)
+            rt._tasks.append(asyncio.create_task(worker.run(), name=f"worker:{worker.name}"))
     log.info("service.started", roles=sorted(settings.roles), port=settings.http_port)
     return rt
 
@@ -158,6 +175,8 @@ async def stop_runtime(rt: Runtime) -> None:
         rt.relay.stop()
     for consumer in rt.consumers:
         consumer.stop()
+    for worker in rt.workers:
+        worker.stop()
     if rt._tasks:
         done, pending = await asyncio.wait(rt._tasks, timeout=20)
         for task in pending:

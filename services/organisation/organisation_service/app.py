@@ -40,7 +40,7 @@ def spec(settings: OrganisationSettings) -> runtime.ServiceSpec:
             queries.router,
         ),
         migrations=(grid_model.MIGRATION, unit_org_model.MIGRATION),
-        projectors=lambda _rt: (grid_model.GridProjector(extra=unit_org_model.RULES),),
+        projectors=lambda _rt: (grid_model.projector(extra=unit_org_model.RULES),),
         on_start=on_start,
     )
 

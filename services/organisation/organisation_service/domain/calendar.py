@@ -6,9 +6,9 @@ Time, or a report made before 08:00 Beijing time would look dated in the future.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
-CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
+from grassroots_eventkit.values import CHINA_STANDARD_TIME
 
 
 def local_today(now: datetime) -> date:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated
 
+from grassroots_eventkit.values import ID_PATTERN, EntityId, PersonName, Phone, visible_text
 from pydantic import AfterValidator, StringConstraints
 
 
 def _official(value: str) -> str:
-    value = unicodedata.normalize("NFC", value)
-    if any(unicodedata.category(ch).startswith("C") for ch in value):
-        raise ValueError("must not contain control or invisible characters")
-    return value
+    return visible_text(value)
 
 
 OfficialName = Annotated[
@@ -42,18 +40,5 @@ ShortName = Annotated[
 ]
 """A building number or door number: 3栋, 302, A-1."""
 
-PersonName = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
-    AfterValidator(_official),
-]
-
-Phone = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, pattern=r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$"),
-]
-"""A mainland mobile (13912345678) or landline (0746-1234567) number."""
-
-ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
-
-EntityId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]
+# Shared with every service; re-exported so the organisation's imports read as before.
+__all__ = ["ID_PATTERN", "EntityId", "OfficialName", "PersonName", "Phone", "ShortName"]

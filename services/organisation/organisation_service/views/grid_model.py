@@ -6,16 +6,10 @@ other services and agencies see. Every table carries the community in its key.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
-
-import asyncpg
-from grassroots_contracts.events import PublicEvent
 from grassroots_contracts.organisation import grid, members, party
 from grassroots_contracts.topics import ORGANISATION_EVENTS
-from grassroots_eventkit.codec import ReceivedEvent
 from grassroots_eventkit.migrations import Migration
+from grassroots_eventkit.tables import Rules, TableProjector, Write, rules
 
 GROUP = "grassroots.organisation.readmodel"
 
@@ -79,25 +73,6 @@ CREATE TABLE rm_member_reports (
 );
 """,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Write:
-    """One statement an event causes, and how to take its arguments from the event."""
-
-    sql: str
-    args: Callable[[Any], tuple[Any, ...]]
-
-
-# event type -> (its public model, the statements it causes, in order)
-Rules = dict[str, tuple[type[PublicEvent], tuple[Write, ...]]]
-
-
-def rules(*entries: tuple[type[PublicEvent], Write | tuple[Write, ...]]) -> Rules:
-    return {
-        model.event_type: (model, writes if isinstance(writes, tuple) else (writes,))
-        for model, writes in entries
-    }
 
 
 def _update(table: str, assignments: str, key: str) -> str:
@@ -301,20 +276,6 @@ RULES: Rules = rules(
 )
 
 
-class GridProjector:
+def projector(extra: Rules | None = None) -> TableProjector:
     """Events are applied one by one, in order, inside the consumer's batch transaction."""
-
-    group = GROUP
-    topics: Sequence[str] = (ORGANISATION_EVENTS.name,)
-
-    def __init__(self, extra: Rules | None = None) -> None:
-        self._rules = {**RULES, **(extra or {})}
-
-    async def apply(self, conn: asyncpg.Connection, events: Sequence[ReceivedEvent]) -> None:
-        for event in events:
-            rule = self._rules.get(event.event_type)
-            if rule is not None:
-                model, writes = rule
-                parsed = event.parse(model)
-                for write in writes:
-                    await conn.execute(write.sql, *write.args(parsed))
+    return TableProjector(GROUP, (ORGANISATION_EVENTS.name,), RULES, extra or {})

@@ -9,8 +9,7 @@ from typing import Any
 import asyncpg
 from grassroots_contracts.organisation import unit_orgs as events
 from grassroots_eventkit.migrations import Migration
-
-from organisation_service.views.grid_model import Rules, Write, rules
+from grassroots_eventkit.tables import Rules, Write, rules
 
 MIGRATION = Migration(
     name="organisation.0002_unit_org_read_model",

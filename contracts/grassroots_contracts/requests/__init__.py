@@ -1,0 +1,1 @@
+"""Public events of the requests service (topic grassroots.requests.events)."""

@@ -1,0 +1,55 @@
+"""Table-driven read models: each public event type maps to the SQL statements it causes.
+
+A read model declared this way is data, reviewable at a glance, and applied in order
+inside the idempotent consumer's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from grassroots_contracts.events import PublicEvent
+
+from grassroots_eventkit.codec import ReceivedEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One statement an event causes, and how to take its arguments from the event."""
+
+    sql: str
+    args: Callable[[Any], tuple[Any, ...]]
+
+
+# event type -> (its public model, the statements it causes, in order)
+Rules = dict[str, tuple[type[PublicEvent], tuple[Write, ...]]]
+
+
+def rules(*entries: tuple[type[PublicEvent], Write | tuple[Write, ...]]) -> Rules:
+    return {
+        model.event_type: (model, writes if isinstance(writes, tuple) else (writes,))
+        for model, writes in entries
+    }
+
+
+class TableProjector:
+    """Applies `rules` event by event, in order; event types without a rule are ignored."""
+
+    def __init__(self, group: str, topics: Sequence[str], *tables: Rules) -> None:
+        self.group = group
+        self.topics: Sequence[str] = tuple(topics)
+        self._rules: Rules = {}
+        for table in tables:
+            self._rules.update(table)
+
+    async def apply(self, conn: asyncpg.Connection, events: Sequence[ReceivedEvent]) -> None:
+        for event in events:
+            rule = self._rules.get(event.event_type)
+            if rule is not None:
+                model, writes = rule
+                parsed = event.parse(model)
+                for write in writes:
+                    await conn.execute(write.sql, *write.args(parsed))

@@ -1,0 +1,1 @@
+"""open311 of the requests service."""
