@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import shutil
 from dataclasses import asdict, dataclass
@@ -15,7 +16,7 @@ from grassroots_eventkit.auth import issue_token
 from grassroots_eventkit.kafka import ensure_topics
 
 from grassroots_stack import kafka, keys, postgres, processes, services
-from grassroots_stack.demo import dongan, generator, loader
+from grassroots_stack.demo import dongan, generator, loader, requests_traffic
 from grassroots_stack.layout import Layout
 
 log = structlog.get_logger()
@@ -49,6 +50,17 @@ def up(layout: Layout, *, demo: bool = True, demo_scale: float | None = None) ->
             urls["organisation"], urls["projections"], token, seed=seed, sizes=sizes, as_of=as_of
         )
         state["demo"] = summary.state()
+        traffic = requests_traffic.load_requests(
+            urls["organisation"],
+            urls["requests"],
+            token,
+            functools.partial(mint, layout),
+            county=dongan.COUNTY,
+            communities=summary.communities,
+            seed=seed,
+            per_community=max(5, round(requests_traffic.PER_COMMUNITY * sizes.scale)),
+        )
+        state["demo"]["requests"] = traffic.state()
         _demo_record_update(layout, loaded=state["demo"])
     elif loaded := _demo_record(layout).get("loaded"):
         # The data outlives `down` and `up --no-demo`: keep telling tests and tokens about it.
@@ -176,6 +188,7 @@ def mint(
     roles: list[str],
     county: str | None = None,
     communities: list[str] | None = None,
+    department: str | None = None,
     ttl: timedelta = timedelta(hours=12),
 ) -> str:
     keys.ensure_keys(layout)
@@ -185,5 +198,6 @@ def mint(
         roles=roles,
         county=county,
         communities=communities or [],
+        department=department,
         ttl=ttl,
     )

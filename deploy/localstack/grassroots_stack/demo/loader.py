@@ -158,7 +158,7 @@ class _Ids:
     units: dict[str, str] = field(default_factory=dict)
 
 
-class _Api:
+class Api:
     """Bounded, retried requests; progress per step; refusals explained.
 
     One connection per client, `in_flight` clients handed out in turn: httpcore's pool
@@ -195,11 +195,12 @@ class _Api:
         body: dict[str, Any] | None = None,
         *,
         count: int = 1,
+        token: str | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """POST a command; its answer and whether it was a replay. `step` is what the
         progress display counts it under (None: not counted, a look-up by replay);
         `count` is how many items a bulk command carries."""
-        response = await self._send("POST", path, key=key, body=body)
+        response = await self._send("POST", path, key=key, body=body, token=token)
         replayed = response.headers.get("Idempotent-Replayed") == "true"
         self.replayed += replayed
         if step:
@@ -207,8 +208,8 @@ class _Api:
         answer: dict[str, Any] = response.json()
         return answer, replayed
 
-    async def read(self, path: str, **params: Any) -> Any:
-        return (await self._send("GET", path, params=params or None)).json()
+    async def read(self, path: str, *, token: str | None = None, **params: Any) -> Any:
+        return (await self._send("GET", path, params=params or None, token=token)).json()
 
     async def _send(
         self,
@@ -218,8 +219,12 @@ class _Api:
         key: str | None = None,
         body: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
+        token: str | None = None,
     ) -> httpx.Response:
-        headers = {"Idempotency-Key": key} if key else None
+        """`token` acts as someone else than the clients' default bearer."""
+        headers = {"Idempotency-Key": key} if key else {}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         failure = ""
         for attempt in range(ATTEMPTS):
             client = await self._free.get()
@@ -327,14 +332,14 @@ class _Loader:
                 httpx.AsyncClient(base_url=projections_url, headers=headers, timeout=30.0)
             )
             with progress:
-                api = _Api(clients, progress)
+                api = Api(clients, progress)
                 self._plan(api)
                 await self._communities(api)
                 done = verify_first and await self._already_loaded(api)
                 if done:
                     for step in _BULK_STEPS:
                         api.note(step, "already loaded", done=True)
-                    await _together(
+                    await together(
                         [self._unit_lane(api, u) for u in self.county.unit_orgs]
                         + [self._county_link(api, c) for c in self.county.county_links]
                     )
@@ -342,10 +347,10 @@ class _Loader:
                     await self._community_lanes(api)
                 else:
                     await self._grid_and_units(api)
-                    await _together(self._building_lane(api, b) for b in self.county.buildings)
-                    await _together(self._roster(api, c) for c in self._rosters())
-                    await _together(self._sheet(api, c) for c in self._sheets())
-                    await _together(
+                    await together(self._building_lane(api, b) for b in self.county.buildings)
+                    await together(self._roster(api, c) for c in self._rosters())
+                    await together(self._sheet(api, c) for c in self._sheets())
+                    await together(
                         [self._branch_lane(api, b) for b in self.county.branches]
                         + [self._duty_lane(api, b) for b in self.county.buildings]
                     )
@@ -373,7 +378,7 @@ class _Loader:
 
     # Plan
 
-    def _plan(self, api: _Api) -> None:
+    def _plan(self, api: Api) -> None:
         c = self.county
         counts = c.counts()
         pledge_moves = sum(
@@ -401,7 +406,7 @@ class _Loader:
 
     # Phases
 
-    async def _communities(self, api: _Api) -> None:
+    async def _communities(self, api: Api) -> None:
         async def one(community: generator.Community) -> None:
             answer, _ = await api.command(
                 "communities",
@@ -412,16 +417,16 @@ class _Loader:
             )
             self.ids.communities[community.key] = answer["id"]
 
-        await _together(one(c) for c in self.county.communities)
+        await together(one(c) for c in self.county.communities)
 
-    async def _grid_and_units(self, api: _Api) -> None:
-        await _together(
+    async def _grid_and_units(self, api: Api) -> None:
+        await together(
             [self._unit_lane(api, u) for u in self.county.unit_orgs]
             + [self._compound_lane(api, c) for c in self.county.compounds]
             + [self._county_link(api, link) for link in self.county.county_links]
         )
 
-    async def _unit_lane(self, api: _Api, unit: generator.UnitOrg) -> None:
+    async def _unit_lane(self, api: Api, unit: generator.UnitOrg) -> None:
         step, year = "unit organisations", self.county.period
         community = self.ids.communities[unit.community]
         answer, _ = await api.command(
@@ -467,7 +472,7 @@ class _Loader:
                     {"evidence": pledge.evidence},
                 )
 
-    async def _compound_lane(self, api: _Api, compound: generator.Compound) -> None:
+    async def _compound_lane(self, api: Api, compound: generator.Compound) -> None:
         step = "compounds and areas"
         answer, _ = await api.command(
             step,
@@ -498,7 +503,7 @@ class _Loader:
                 {"leader_id": leader.key, "name": leader.name, "title": leader.title},
             )
 
-    async def _county_link(self, api: _Api, link: generator.CountyLink) -> None:
+    async def _county_link(self, api: Api, link: generator.CountyLink) -> None:
         leader = link.leader
         await api.command(
             "county leaders",
@@ -507,7 +512,7 @@ class _Loader:
             {"leader_id": leader.key, "name": leader.name, "title": leader.title},
         )
 
-    async def _building_lane(self, api: _Api, building: generator.Building) -> None:
+    async def _building_lane(self, api: Api, building: generator.Building) -> None:
         step = "buildings and households"
         answer, _ = await api.command(
             step,
@@ -538,7 +543,7 @@ class _Loader:
         if stale:
             await self._read_households(api, building)
 
-    async def _read_households(self, api: _Api, building: generator.Building) -> None:
+    async def _read_households(self, api: Api, building: generator.Building) -> None:
         found = await api.read(f"/buildings/{self.ids.buildings[building.key]}")
         at = {(h["unit"], h["room"]): h["id"] for h in found["households"]}
         for home in building.households:
@@ -557,7 +562,7 @@ class _Loader:
         ]
 
     async def _roster(
-        self, api: _Api, chunk: tuple[str, list[generator.Member]], step: str | None = "members"
+        self, api: Api, chunk: tuple[str, list[generator.Member]], step: str | None = "members"
     ) -> None:
         name, members = chunk
         answer, _ = await api.command(
@@ -583,7 +588,7 @@ class _Loader:
             for start in range(0, len(reports), SHEET)
         ]
 
-    async def _sheet(self, api: _Api, chunk: tuple[str, str, list[generator.Report]]) -> None:
+    async def _sheet(self, api: Api, chunk: tuple[str, str, list[generator.Report]]) -> None:
         name, community, reports = chunk
         answer, _ = await api.command(
             "double reports",
@@ -624,7 +629,7 @@ class _Loader:
             "wishes": list(member.wishes),
         }
 
-    async def _branch_lane(self, api: _Api, branch: generator.Branch) -> None:
+    async def _branch_lane(self, api: Api, branch: generator.Branch) -> None:
         step, m = "branches and posts", self.ids.members
         answer, _ = await api.command(
             step,
@@ -665,7 +670,7 @@ class _Loader:
                 {"building_id": self.ids.buildings[building], "leader_member_id": m[leader]},
             )
 
-    async def _duty_lane(self, api: _Api, building: generator.Building) -> None:
+    async def _duty_lane(self, api: Api, building: generator.Building) -> None:
         step, m = "households and heads", self.ids.members
         bid = self.ids.buildings[building.key]
         head = self.head_of.get(building.key)
@@ -694,7 +699,7 @@ class _Loader:
                 count=len(duties),
             )
 
-    async def _community_lanes(self, api: _Api) -> None:
+    async def _community_lanes(self, api: Api) -> None:
         """Grid workers and the party committee's secretary: one community stream each,
         so one request at a time per community."""
         step, ids = "workers, secretaries", self.ids
@@ -722,11 +727,11 @@ class _Loader:
                     {"member_id": ids.members[secretaries[community]]},
                 )
 
-        await _together(lane(c.key) for c in self.county.communities)
+        await together(lane(c.key) for c in self.county.communities)
 
     # Re-runs
 
-    async def _already_loaded(self, api: _Api) -> bool:
+    async def _already_loaded(self, api: Api) -> bool:
         """True if the read model shows the whole generated grid, party organisation and
         double report. Sound because of the lanes' order: a branch's posts come after
         its admissions, a building's duties after its households, reports after
@@ -799,7 +804,7 @@ class _Loader:
                 if building.compound == compound.key:
                     self.ids.buildings[building.key] = rows[building.name]
 
-    async def _recover_for_samples(self, api: _Api) -> None:
+    async def _recover_for_samples(self, api: Api) -> None:
         """Member ids are not in the read model's answers: replay the registrations of
         the few members the samples and the community posts name (their households'
         ids first, which the replayed body must carry)."""
@@ -811,10 +816,10 @@ class _Loader:
             await self._read_households(api, self.buildings[b])
         rosters = [r for r in self._rosters() if wanted & {m.key for m in r[1]}]
         buildings = {m.building for _, members in rosters for m in members}
-        await _together(self._read_households(api, self.buildings[b]) for b in sorted(buildings))
-        await _together(self._roster(api, roster, None) for roster in rosters)
+        await together(self._read_households(api, self.buildings[b]) for b in sorted(buildings))
+        await together(self._roster(api, roster, None) for roster in rosters)
 
-    async def _settle(self, api: _Api, pj: httpx.AsyncClient, timeout: float) -> None:
+    async def _settle(self, api: Api, pj: httpx.AsyncClient, timeout: float) -> None:
         """Wait until the organisation's read model shows the generated figures and the
         projections service lists every community."""
         step = "read model"
@@ -920,7 +925,7 @@ def _chunks(households: int) -> int:
     return -(-households // HOUSEHOLDS_PER_REQUEST)
 
 
-async def _together(lanes: Iterable[Awaitable[Any]]) -> None:
+async def together(lanes: Iterable[Awaitable[Any]]) -> None:
     """Run lanes side by side; the first failure cancels the rest and is raised alone
     (one refused command is the story, not the group of lanes it cancelled)."""
     try:

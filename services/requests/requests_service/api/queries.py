@@ -11,14 +11,16 @@ from grassroots_eventkit.auth import Forbidden, Principal
 from grassroots_eventkit.domain import InvalidValue, NotFound
 from grassroots_eventkit.http.commands import Store
 from grassroots_eventkit.http.security import CurrentPrincipal
-from grassroots_eventkit.values import CHINA_STANDARD_TIME
+from grassroots_eventkit.values import CHINA_STANDARD_TIME, ID_PATTERN
 from pydantic import BaseModel
 
 from requests_service.api.commands import PathId
 from requests_service.domain import request as rq
 from requests_service.domain.catalogue import CATEGORIES, DEADLINE_CLASSES, DEPARTMENTS
+from requests_service.domain.routing import route_for
 from requests_service.handlers.access import is_staff, may_read
 from requests_service.handlers.lifecycle import current
+from requests_service.handlers.submit import Submission, place
 from requests_service.views import queries, rates, routing_model
 
 router = APIRouter(tags=["reads"])
@@ -247,6 +249,51 @@ async def three_rates(
         )
         for m in await rates.monthly(_pool(request), community_id, first, last)
     ]
+
+
+class RoutingView(BaseModel):
+    community_id: str
+    compound_id: str | None
+    area_id: str | None
+    building_id: str | None
+    household_id: str | None
+    level: str
+    responsible_ids: list[str]
+
+
+@router.get("/routing", summary="Where a request for this address would go, and to whom")
+async def routing_preview(
+    request: Request,
+    principal: CurrentPrincipal,
+    building_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
+    household_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
+    compound_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
+) -> RoutingView:
+    sub = Submission(
+        community_id=None,
+        compound_id=compound_id,
+        building_id=building_id,
+        household_id=household_id,
+        category="other",
+        channel="app",
+        text="-",
+        photos=(),
+        contact=None,
+        resident_id=None,
+    )
+    where = await place(_pool(request), sub)
+    if not principal.can_access(where.community_id, where.county):
+        raise Forbidden("this token's scope does not include that community")
+    route = route_for(where.chain)
+    return RoutingView(
+        community_id=where.community_id,
+        compound_id=where.compound_id,
+        area_id=where.area_id,
+        building_id=where.building_id,
+        household_id=where.household_id,
+        level=route.level,
+        responsible_ids=list(route.responsible_ids),
+    )
 
 
 @router.get("/members/{member_id}/queue", summary="A member's queue: held, then claimable")
