@@ -28,6 +28,11 @@ def organisation_schema(stack):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
+def requests_schema(stack):  # type: ignore[no-untyped-def]
+    return _schema(stack, "requests")
+
+
+@pytest.fixture(scope="session")
 def projections_schema(stack):  # type: ignore[no-untyped-def]
     return _schema(stack, "projections")
 
@@ -39,6 +44,7 @@ def fuzz_headers(stack) -> dict[str, str]:
 
 
 organisation = schemathesis.pytest.from_fixture("organisation_schema")
+requests = schemathesis.pytest.from_fixture("requests_schema")
 projections = schemathesis.pytest.from_fixture("projections_schema")
 
 FUZZ = settings(
@@ -52,6 +58,12 @@ FUZZ = settings(
 @organisation.parametrize()
 @FUZZ
 def test_no_organisation_route_answers_5xx_for_any_input(case, fuzz_headers):
+    case.call_and_validate(headers=fuzz_headers, checks=[not_a_server_error])
+
+
+@requests.parametrize()
+@FUZZ
+def test_no_requests_route_answers_5xx_for_any_input(case, fuzz_headers):
     case.call_and_validate(headers=fuzz_headers, checks=[not_a_server_error])
 
 

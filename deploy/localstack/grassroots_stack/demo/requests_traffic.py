@@ -225,18 +225,9 @@ class _Traffic:
             if not buildings:
                 continue
             for n in range(self.per_community):
-                building_id = self.rng.choice(buildings)
-                found = await org.read(f"/buildings/{building_id}")
-                homes = found["households"]
-                if not homes:
-                    continue
-                home = self.rng.choice(homes)["id"]
-                chain = await org.read(f"/buildings/{building_id}/households/{home}/chain")
-                responsible = tuple(
-                    dict.fromkeys(
-                        p["person_id"] for p in chain["chain"] if p["role"] in CHAIN_ROLES
-                    )
-                )
+                # Households someone answers for: the demo follows each request to the
+                # member who takes it (an unmanned address only reaches the community).
+                building_id, home, responsible = await self._household_on_a_chain(org, buildings)
                 plans.append(
                     Planned(
                         key=f"{community_key}:{n:03d}",
@@ -250,6 +241,22 @@ class _Traffic:
                     )
                 )
         return plans
+
+    async def _household_on_a_chain(
+        self, org: Api, buildings: list[str]
+    ) -> tuple[str, str, tuple[str, ...]]:
+        while True:
+            building_id = self.rng.choice(buildings)
+            homes = (await org.read(f"/buildings/{building_id}"))["households"]
+            if not homes:
+                continue
+            home = self.rng.choice(homes)["id"]
+            chain = await org.read(f"/buildings/{building_id}/households/{home}/chain")
+            responsible = tuple(
+                dict.fromkeys(p["person_id"] for p in chain["chain"] if p["role"] in CHAIN_ROLES)
+            )
+            if responsible:
+                return building_id, home, responsible
 
     async def _await_routing(self, api: Api, plans: list[Planned]) -> None:
         """The routing table is built from the organisation's events by a consumer; wait
@@ -299,7 +306,7 @@ class _Traffic:
         answer, _ = await api.command(
             None,
             "/requests",
-            self.key(f"{p.key}:submit"),
+            self.key(f"{p.key}:{p.household_id}:submit"),
             {
                 "category": p.category,
                 "address": {"household_id": p.household_id},
