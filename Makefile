@@ -48,8 +48,8 @@ contracts-check: install ## fail if a committed schema was changed incompatibly
 	$(RUN) python -m grassroots_contracts check --dir contracts/schemas
 
 ROLE ?= county_admin
-token: install ## a dev token: make token ROLE=community_staff COMMUNITY=茶亭社区
-	@$(RUN) grassroots token --role $(ROLE) $(if $(COUNTY),--county $(COUNTY)) $(if $(COMMUNITY),--community $(COMMUNITY))
+token: install ## a dev token: make token ROLE=community_staff COMMUNITY=茶亭社区 [SUBJECT=..] [DEPARTMENT=..]
+	@$(RUN) grassroots token --role $(ROLE) $(if $(COUNTY),--county $(COUNTY)) $(if $(COMMUNITY),--community $(COMMUNITY)) $(if $(SUBJECT),--subject $(SUBJECT)) $(if $(DEPARTMENT),--department $(DEPARTMENT))
 
 bench-store: install ## write path, raw PG ceiling, relay and consumer figures -> bench/results/store.json
 	$(RUN) grassroots stack up --no-demo

@@ -156,6 +156,7 @@ def cmd_token(args: argparse.Namespace) -> int:
         roles=args.role,
         county=county,
         communities=communities,
+        department=args.department,
         ttl=timedelta(hours=args.ttl_hours),
     )
     print(token)
@@ -212,6 +213,9 @@ def parser() -> argparse.ArgumentParser:
         "--subject",
         help="the token's subject (default dev-<role>), or a demo person: group_leader, "
         "building_head, household_member, branch_secretary, in_service_member ...",
+    )
+    tok.add_argument(
+        "--department", help="a department's code for department tokens, e.g. public_security"
     )
     tok.add_argument("--ttl-hours", type=float, default=12.0)
     tok.set_defaults(func=cmd_token)
