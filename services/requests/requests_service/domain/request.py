@@ -469,6 +469,7 @@ def decide(
             _require_active(state)
             return [RequestCancelled(request_id=state.request_id, reason=command.reason, at=now)]
         case RejectRequest():
+            _require_community(command.by)
             _require_active(state)
             return [
                 RequestRejected(
@@ -527,6 +528,11 @@ def _require_active(state: Request) -> None:
 def _require_submitter(state: Request, by: Actor) -> None:
     if by.kind != "resident" or state.resident_id is None or by.id != state.resident_id:
         raise CommandRejected("not_submitter", "only the resident who submitted it may do this")
+
+
+def _require_community(by: Actor) -> None:
+    if by.kind != "community":
+        raise CommandRejected("community_only", "only the community's staff may do this")
 
 
 def _require_worker(state: Request, by: Actor) -> None:
@@ -685,6 +691,8 @@ def _department_report(
     state: Request, command: ReportForWhistle, now: datetime
 ) -> list[RequestEvent]:
     _require_active(state)
+    if state.status == "resolved":
+        raise CommandRejected("already_resolved", "it is resolved and waits for the resident")
     if state.level != "department" or state.department != command.department:
         raise CommandRejected("not_called", "the whistle did not call this department")
     if state.holder == Holder("department", command.department):
@@ -766,6 +774,7 @@ def _auto_escalate(
 
 
 def _merge(state: Request, command: MergeRequest, now: datetime) -> list[RequestEvent]:
+    _require_community(command.by)
     if command.into_request_id == state.request_id:
         raise InvalidValue(
             "merge_into_itself", "a request cannot be merged into itself", field="into_request_id"
