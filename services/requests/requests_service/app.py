@@ -11,6 +11,7 @@ from requests_service import timers
 from requests_service.api import commands, queries
 from requests_service.config import RequestsSettings
 from requests_service.handlers.lifecycle import timer_fire
+from requests_service.open311 import routes as open311
 from requests_service.publication import to_public
 from requests_service.views import request_model, routing_model
 
@@ -38,7 +39,7 @@ def spec(settings: RequestsSettings) -> runtime.ServiceSpec:
         ),
         version="0.1.0",
         produces=(REQUESTS_EVENTS,),
-        routers=(commands.router, queries.router),
+        routers=(commands.router, queries.router, open311.router),
         migrations=(routing_model.MIGRATION, request_model.MIGRATION),
         projectors=lambda _rt: (routing_model.projector(), request_model.projector()),
         on_start=on_start,

@@ -47,7 +47,10 @@ def render(fmt: Format, root: str, item: str, items: Sequence[Mapping[str, Any]]
     """A list document: JSON `[{...}, ...]`, XML `<root><item>...</item>...</root>`."""
     if fmt == "json":
         return to_json(list(items))
-    return to_xml(root, {item: list(items)})
+    element = ET.Element(root)
+    for one in items:
+        _append(element, item, one)
+    return _document(element)
 
 
 def render_object(fmt: Format, root: str, body: Mapping[str, Any]) -> bytes:
@@ -65,20 +68,19 @@ def to_json(value: Any) -> bytes:
 def to_xml(root: str, children: Mapping[str, Any]) -> bytes:
     element = ET.Element(root)
     for key, value in children.items():
-        _append(element, key, value, repeated=True)
+        _append(element, key, value)
+    return _document(element)
+
+
+def _document(element: ET.Element) -> bytes:
     body: bytes = ET.tostring(element, encoding="utf-8", xml_declaration=False)
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + body
 
 
-def _append(parent: ET.Element, key: str, value: Any, *, repeated: bool = False) -> None:
-    """Add `key` to `parent`. A list under the root repeats `key` per item (the spec's
-    `<services><service/><service/></services>`); a list further down is wrapped in
-    `key` with one ITEM_TAGS[key] child per item (`<attributes><attribute/>...`)."""
+def _append(parent: ET.Element, key: str, value: Any) -> None:
+    """Add `key` to `parent`; a list is wrapped in `key` with one ITEM_TAGS[key] child
+    per item (`<attributes><attribute/>...</attributes>`)."""
     if isinstance(value, list | tuple):
-        if repeated:
-            for one in value:
-                _append(parent, key, one)
-            return
         wrapper = ET.SubElement(parent, key)
         for one in value:
             _append(wrapper, ITEM_TAGS[key], one)
