@@ -6,7 +6,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help install up down ps test test-unit lint fmt typecheck contracts contracts-check token bench-store clean
+.PHONY: help install up down ps test test-unit lint fmt typecheck contracts contracts-check token bench-store bench-requests clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -54,6 +54,10 @@ token: install ## a dev token: make token ROLE=community_staff COMMUNITY=茶亭�
 bench-store: install ## write path, raw PG ceiling, relay and consumer figures -> bench/results/store.json
 	$(RUN) grassroots stack up --no-demo
 	$(RUN) grassroots bench store
+
+bench-requests: install ## a request's life over HTTP (2,000 requests) -> bench/results/requests.json
+	$(RUN) grassroots stack up
+	$(RUN) grassroots bench requests
 
 clean: install ## stop the stack and delete its data (.run); keeps the Kafka jar cache (.cache)
 	$(RUN) grassroots stack clean

@@ -169,6 +169,12 @@ def cmd_bench_store(args: argparse.Namespace) -> int:
     return bench_store.main(load_layout(), quick=args.quick)
 
 
+def cmd_bench_requests(args: argparse.Namespace) -> int:
+    from grassroots_stack.bench import requests as bench_requests
+
+    return bench_requests.main(load_layout(), quick=args.quick)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="grassroots", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -224,6 +230,11 @@ def parser() -> argparse.ArgumentParser:
     bs = bench.add_parser("store", help="write path, raw PostgreSQL ceiling, relay, consumer")
     bs.add_argument("--quick", action="store_true", help="smaller run, for a smoke check")
     bs.set_defaults(func=cmd_bench_store)
+    br = bench.add_parser(
+        "requests", help="a request's life over HTTP: submit, claim, resolve, rate"
+    )
+    br.add_argument("--quick", action="store_true", help="200 requests instead of 2,000")
+    br.set_defaults(func=cmd_bench_requests)
     return p
 
 

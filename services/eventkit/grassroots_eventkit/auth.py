@@ -7,6 +7,8 @@ from the token header. Every event records the acting subject.
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from typing import Literal, get_args
 
@@ -72,14 +74,34 @@ class TokenVerifier:
         issuer: str,
         audience: str,
         leeway_s: int = 30,
+        cache_size: int = 10_000,
     ) -> None:
         self._key = serialization.load_pem_public_key(public_key_pem.encode())
         self._algorithms = list(algorithms)
         self._issuer = issuer
         self._audience = audience
         self._leeway = leeway_s
+        # Verified tokens by their exact text, with their expiry: a client sends the same
+        # token with every request, and checking its signature again costs more than
+        # the rest of authentication. Only an unexpired, verified token is ever served.
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._cache_size = cache_size
 
     def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None:
+            principal, expires = known
+            if time.time() < expires + self._leeway:
+                self._verified.move_to_end(token)
+                return principal
+            del self._verified[token]
+        principal, expires = self._decode(token)
+        self._verified[token] = (principal, expires)
+        if len(self._verified) > self._cache_size:
+            self._verified.popitem(last=False)
+        return principal
+
+    def _decode(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -95,14 +117,15 @@ class TokenVerifier:
         except jwt.InvalidTokenError as exc:
             raise Unauthorized(f"invalid token: {exc}") from exc
         try:
-            return Principal(
+            principal = Principal(
                 subject=claims["sub"],
                 roles=frozenset(claims.get("roles", ())),
                 county=claims.get("county"),
                 communities=frozenset(claims.get("communities", ())),
                 department=claims.get("department"),
             )
-        except (ValidationError, TypeError) as exc:
+            return principal, float(claims["exp"])
+        except (ValidationError, TypeError, ValueError) as exc:
             raise Unauthorized("token claims are malformed") from exc
 
 

@@ -264,6 +264,23 @@ async def community_county(conn: asyncpg.Pool | asyncpg.Connection, community_id
     return county
 
 
+_PLACE = """
+SELECT h.household_id, h.building_id AS household_building, h.member_id AS household_member,
+       b.building_id, b.compound_id AS building_compound, b.area_id, b.head, b.group_leader,
+       b.retired,
+       x.compound_id, x.community_id AS compound_community, x.secretary,
+       a.committee_member,
+       c.community_id, c.county
+FROM (SELECT $1::text AS household_id, $2::text AS building_id,
+             $3::text AS compound_id, $4::text AS community_id) AS q
+LEFT JOIN rt_households h ON h.household_id = q.household_id
+LEFT JOIN rt_buildings b ON b.building_id = COALESCE(h.building_id, q.building_id)
+LEFT JOIN rt_compounds x ON x.compound_id = COALESCE(b.compound_id, q.compound_id)
+LEFT JOIN rt_areas a ON a.community_id = b.community_id AND a.area_id = b.area_id
+LEFT JOIN rt_communities c ON c.community_id = COALESCE(x.community_id, q.community_id)
+"""
+
+
 async def resolve_place(
     conn: asyncpg.Pool | asyncpg.Connection,
     *,
@@ -272,66 +289,46 @@ async def resolve_place(
     building_id: str | None,
     household_id: str | None,
 ) -> Place:
-    """Fill in the grid above the most precise id given, and check they agree."""
-    prefix = "address"
-    household = building = compound = None
+    """Fill in the grid above the most precise id given (one query), and check the ids
+    given agree with each other."""
+    row = await conn.fetchrow(_PLACE, household_id, building_id, compound_id, community_id)
+    assert row is not None  # the VALUES row always comes back
     if household_id is not None:
-        household = await conn.fetchrow(
-            "SELECT community_id, building_id, member_id FROM rt_households"
-            " WHERE household_id = $1",
-            household_id,
-        )
-        if household is None:
-            raise UnknownPlace(f"{prefix}.household_id", f"no household {household_id}")
-        if building_id is not None and building_id != household["building_id"]:
-            raise UnknownPlace(f"{prefix}.household_id", "that household is in another building")
-        building_id = household["building_id"]
+        if row["household_id"] is None:
+            raise UnknownPlace("address.household_id", f"no household {household_id}")
+        if building_id is not None and building_id != row["household_building"]:
+            raise UnknownPlace("address.household_id", "that household is in another building")
+        building_id = row["household_building"]
     if building_id is not None:
-        building = await conn.fetchrow(
-            "SELECT community_id, compound_id, area_id, head, group_leader, retired"
-            " FROM rt_buildings WHERE building_id = $1",
-            building_id,
-        )
-        if building is None or building["retired"]:
-            raise UnknownPlace(f"{prefix}.building_id", f"no building {building_id} in use")
-        if compound_id is not None and compound_id != building["compound_id"]:
-            raise UnknownPlace(f"{prefix}.building_id", "that building is in another compound")
-        compound_id = building["compound_id"]
+        if row["building_id"] is None or row["retired"]:
+            raise UnknownPlace("address.building_id", f"no building {building_id} in use")
+        if compound_id is not None and compound_id != row["building_compound"]:
+            raise UnknownPlace("address.building_id", "that building is in another compound")
+        compound_id = row["building_compound"]
     if compound_id is not None:
-        compound = await conn.fetchrow(
-            "SELECT community_id, secretary FROM rt_compounds WHERE compound_id = $1", compound_id
-        )
-        if compound is None:
-            raise UnknownPlace(f"{prefix}.compound_id", f"no compound {compound_id}")
-        if community_id is not None and community_id != compound["community_id"]:
-            raise UnknownPlace(f"{prefix}.compound_id", "that compound is in another community")
-        community_id = compound["community_id"]
+        if row["compound_id"] is None:
+            raise UnknownPlace("address.compound_id", f"no compound {compound_id}")
+        if community_id is not None and community_id != row["compound_community"]:
+            raise UnknownPlace("address.compound_id", "that compound is in another community")
+        community_id = row["compound_community"]
     if community_id is None:
-        raise UnknownPlace(f"{prefix}.community_id", "give at least the community")
-    county = await community_county(conn, community_id)
-    area = None
-    if building is not None and building["area_id"] is not None:
-        area = await conn.fetchrow(
-            "SELECT committee_member FROM rt_areas WHERE community_id = $1 AND area_id = $2",
-            community_id,
-            building["area_id"],
-        )
+        raise UnknownPlace("address.community_id", "give at least the community")
+    if row["county"] is None:
+        raise UnknownPlace("community_id", f"no community {community_id} (yet)")
     chain: list[tuple[str, str]] = []
-    if household is not None and household["member_id"]:
-        chain.append(("household", household["member_id"]))
-    if building is not None:
-        for role in ("group_leader", "head"):
-            if building[role]:
-                chain.append(("building", building[role]))
-    if area is not None and area["committee_member"]:
-        chain.append(("area", area["committee_member"]))
-    if compound is not None and compound["secretary"]:
-        chain.append(("compound", compound["secretary"]))
+    if household_id is not None and row["household_member"]:
+        chain.append(("household", row["household_member"]))
+    if building_id is not None:
+        chain += [("building", row[role]) for role in ("group_leader", "head") if row[role]]
+        if row["committee_member"]:
+            chain.append(("area", row["committee_member"]))
+    if row["secretary"]:
+        chain.append(("compound", row["secretary"]))
     return Place(
-        county=county,
+        county=row["county"],
         community_id=community_id,
         compound_id=compound_id,
-        area_id=building["area_id"] if building is not None else None,
+        area_id=row["area_id"] if building_id is not None else None,
         building_id=building_id,
         household_id=household_id,
         chain=tuple(chain),
