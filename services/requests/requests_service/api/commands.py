@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request, Response
+import asyncpg
+from fastapi import APIRouter, Depends, Path, Request, Response
 from grassroots_contracts.requests.lifecycle import Rating, WhistleKind
+from grassroots_eventkit.auth import Principal
+from grassroots_eventkit.commands import Accepted, CommandContext, CommandRunner
 from grassroots_eventkit.http.commands import CommandAccepted, Context, Runner, Store, answer
 from grassroots_eventkit.http.security import CurrentPrincipal
 from grassroots_eventkit.ids import uuid7
+from grassroots_eventkit.store import EventStore
 from grassroots_eventkit.values import ID_PATTERN, EntityId
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
@@ -115,21 +120,39 @@ class MergeBody(BaseModel):
     into_request_id: EntityId
 
 
-def _settings(request: Request) -> RequestsSettings:
-    settings: RequestsSettings = request.app.state.runtime.settings
-    return settings
+@dataclass(frozen=True, slots=True)
+class Acting:
+    """Everything a command route needs besides its body: who, how, and where to write."""
+
+    principal: Principal
+    ctx: CommandContext
+    runner: CommandRunner
+    store: EventStore
+    pool: asyncpg.Pool
+    settings: RequestsSettings
+
+    def on(self, body: BaseModel) -> Acting:
+        """The context keyed on what the client sent (for its Idempotency-Key)."""
+        return replace(self, ctx=self.ctx.for_request(body))
+
+    async def act(self, request_id: str, build: lifecycle.Build) -> Accepted:
+        return await lifecycle.act(
+            self.runner, self.store, self.principal, self.ctx, request_id, build
+        )
+
+
+async def _acting(
+    request: Request, principal: CurrentPrincipal, ctx: Context, runner: Runner, store: Store
+) -> Acting:
+    rt = request.app.state.runtime
+    return Acting(principal, ctx, runner, store, rt.pool, rt.settings)
+
+
+Act = Annotated[Acting, Depends(_acting)]
 
 
 @router.post("/requests", status_code=201, summary="Submit a request (群众点单)")
-async def submit_request(
-    body: SubmitBody,
-    request: Request,
-    principal: CurrentPrincipal,
-    ctx: Context,
-    runner: Runner,
-    response: Response,
-) -> CommandAccepted:
-    settings = _settings(request)
+async def submit_request(body: SubmitBody, act: Act, response: Response) -> CommandAccepted:
     sub = Submission(
         community_id=body.address.community_id,
         compound_id=body.address.compound_id,
@@ -143,126 +166,67 @@ async def submit_request(
         resident_id=body.resident_id,
     )
     accepted = await submit(
-        runner,
-        request.app.state.runtime.pool,
-        ctx.for_request(body),
+        act.runner,
+        act.pool,
+        act.on(body).ctx,
         sub,
         request_id=str(uuid7()),
-        overrides=settings.deadline_overrides,
-        principal=principal,
+        overrides=act.settings.deadline_overrides,
+        principal=act.principal,
     )
     return answer(response, accepted, f"/requests/{accepted.id}")
 
 
 @router.post("/requests/{request_id}/claim", summary="A member reports for duty on it (党员报到)")
-async def claim(
-    request_id: PathId,
-    principal: CurrentPrincipal,
-    ctx: Context,
-    runner: Runner,
-    store: Store,
-    response: Response,
-) -> CommandAccepted:
-    accepted = await lifecycle.claim(runner, store, principal, ctx, request_id)
+async def claim(request_id: PathId, act: Act, response: Response) -> CommandAccepted:
+    accepted = await lifecycle.claim(act.runner, act.store, act.principal, act.ctx, request_id)
     return answer(response, accepted)
 
 
 @router.post("/requests/{request_id}/assign", summary="Community staff assign it to a member")
 async def assign(
-    request_id: PathId,
-    body: AssignBody,
-    request: Request,
-    principal: CurrentPrincipal,
-    ctx: Context,
-    runner: Runner,
-    store: Store,
-    response: Response,
+    request_id: PathId, body: AssignBody, act: Act, response: Response
 ) -> CommandAccepted:
+    a = act.on(body)
     accepted = await lifecycle.assign(
-        runner,
-        store,
-        request.app.state.runtime.pool,
-        principal,
-        ctx.for_request(body),
-        request_id,
-        body.member_id,
+        a.runner, a.store, a.pool, a.principal, a.ctx, request_id, body.member_id
     )
     return answer(response, accepted)
 
 
 @router.post("/requests/{request_id}/notes", summary="Record progress")
-async def note(
-    request_id: PathId,
-    body: NoteBody,
-    principal: CurrentPrincipal,
-    ctx: Context,
-    runner: Runner,
-    store: Store,
-    response: Response,
-) -> CommandAccepted:
-    accepted = await lifecycle.act(
-        runner,
-        store,
-        principal,
-        ctx.for_request(body),
-        request_id,
-        lambda by: rq.NoteProgress(request_id=request_id, by=by, note=body.note),
+async def note(request_id: PathId, body: NoteBody, act: Act, response: Response) -> CommandAccepted:
+    accepted = await act.on(body).act(
+        request_id, lambda by: rq.NoteProgress(request_id=request_id, by=by, note=body.note)
     )
     return answer(response, accepted)
 
 
 @router.post("/requests/{request_id}/resolve", summary="Resolve it, with a resolution note")
 async def resolve(
-    request_id: PathId,
-    body: ResolveBody,
-    request: Request,
-    principal: CurrentPrincipal,
-    ctx: Context,
-    runner: Runner,
-    store: Store,
-    response: Response,
+    request_id: PathId, body: ResolveBody, act: Act, response: Response
 ) -> CommandAccepted:
-    confirm_within = _settings(request).confirm_within
-    accepted = await lifecycle.act(
-        runner,
-        store,
-        principal,
-        ctx.for_request(body),
+    within = act.settings.confirm_within
+    accepted = await act.on(body).act(
         request_id,
         lambda by: rq.ResolveRequest(
-            request_id=request_id,
-            by=by,
-            resolution=body.resolution,
-            confirm_within=confirm_within,
+            request_id=request_id, by=by, resolution=body.resolution, confirm_within=within
         ),
     )
     return answer(response, accepted)
 
 
 @router.post("/requests/{request_id}/rating", summary="The resident confirms and rates it")
-async def rate(
-    request_id: PathId,
-    body: RateBody,
-    request: Request,
-    principal: CurrentPrincipal,
-    ctx: Context,
-    runner: Runner,
-    store: Store,
-    response: Response,
-) -> CommandAccepted:
-    max_reopenings = _settings(request).max_reopenings
-    accepted = await lifecycle.act(
-        runner,
-        store,
-        principal,
-        ctx.for_request(body),
+async def rate(request_id: PathId, body: RateBody, act: Act, response: Response) -> CommandAccepted:
+    most = act.settings.max_reopenings
+    accepted = await act.on(body).act(
         request_id,
         lambda by: rq.RateRequest(
             request_id=request_id,
             by=by,
             rating=body.rating,
             comment=body.comment,
-            max_reopenings=max_reopenings,
+            max_reopenings=most,
         ),
     )
     return answer(response, accepted)
@@ -270,19 +234,14 @@ async def rate(
 
 @router.post("/requests/{request_id}/escalate", summary="Blow the whistle (吹哨)")
 async def escalate(
-    request_id: PathId,
-    body: EscalateBody,
-    principal: CurrentPrincipal,
-    ctx: Context,
-    runner: Runner,
-    store: Store,
-    response: Response,
+    request_id: PathId, body: EscalateBody, act: Act, response: Response
 ) -> CommandAccepted:
+    a = act.on(body)
     accepted = await lifecycle.escalate(
-        runner,
-        store,
-        principal,
-        ctx.for_request(body),
+        a.runner,
+        a.store,
+        a.principal,
+        a.ctx,
         request_id,
         lambda by: rq.EscalateRequest(
             request_id=request_id,
@@ -300,66 +259,40 @@ async def escalate(
     "/requests/{request_id}/department-report",
     summary="The department the whistle called reports for duty (报到)",
 )
-async def department_report(
-    request_id: PathId,
-    principal: CurrentPrincipal,
-    ctx: Context,
-    runner: Runner,
-    store: Store,
-    response: Response,
-) -> CommandAccepted:
-    accepted = await lifecycle.department_report(runner, store, principal, ctx, request_id)
+async def department_report(request_id: PathId, act: Act, response: Response) -> CommandAccepted:
+    accepted = await lifecycle.department_report(
+        act.runner, act.store, act.principal, act.ctx, request_id
+    )
     return answer(response, accepted)
 
 
 @router.post("/requests/{request_id}/cancel", summary="The resident withdraws it")
 async def cancel(
-    request_id: PathId,
-    body: CancelBody,
-    principal: CurrentPrincipal,
-    ctx: Context,
-    runner: Runner,
-    store: Store,
-    response: Response,
+    request_id: PathId, body: CancelBody, act: Act, response: Response
 ) -> CommandAccepted:
-    accepted = await lifecycle.act(
-        runner,
-        store,
-        principal,
-        ctx.for_request(body),
-        request_id,
-        lambda by: rq.CancelRequest(request_id=request_id, by=by, reason=body.reason),
+    accepted = await act.on(body).act(
+        request_id, lambda by: rq.CancelRequest(request_id=request_id, by=by, reason=body.reason)
     )
     return answer(response, accepted)
 
 
 @router.post("/requests/{request_id}/reject", summary="Reject it as out of scope, with a reason")
 async def reject(
-    request_id: PathId,
-    body: ReasonBody,
-    principal: CurrentPrincipal,
-    ctx: Context,
-    runner: Runner,
-    store: Store,
-    response: Response,
+    request_id: PathId, body: ReasonBody, act: Act, response: Response
 ) -> CommandAccepted:
+    a = act.on(body)
     accepted = await lifecycle.reject(
-        runner, store, principal, ctx.for_request(body), request_id, body.reason
+        a.runner, a.store, a.principal, a.ctx, request_id, body.reason
     )
     return answer(response, accepted)
 
 
 @router.post("/requests/{request_id}/merge", summary="Merge this duplicate into another request")
 async def merge(
-    request_id: PathId,
-    body: MergeBody,
-    principal: CurrentPrincipal,
-    ctx: Context,
-    runner: Runner,
-    store: Store,
-    response: Response,
+    request_id: PathId, body: MergeBody, act: Act, response: Response
 ) -> CommandAccepted:
+    a = act.on(body)
     accepted = await lifecycle.merge(
-        runner, store, principal, ctx.for_request(body), request_id, body.into_request_id
+        a.runner, a.store, a.principal, a.ctx, request_id, body.into_request_id
     )
     return answer(response, accepted)
