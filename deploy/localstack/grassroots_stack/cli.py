@@ -79,10 +79,19 @@ def _print_demo(state: dict[str, object]) -> None:
         + (
             "already loaded"
             if load["already_loaded"]
-            else f"{load['requests']} requests in {load['seconds']} s "
+            else f"{load['requests']} HTTP calls in {load['seconds']} s "
             f"({load['requests_per_second']}/s, {load['replayed']} replayed)"
         )
     )
+    traffic = demo.get("requests")
+    if isinstance(traffic, dict):
+        states = ", ".join(f"{k} {v}" for k, v in traffic["by_outcome"].items())
+        console.print(
+            f"residents' requests (点单): {traffic['requests']} in {traffic['seconds']} s: {states}"
+        )
+    open311 = state.get("open311")
+    if isinstance(open311, dict):
+        console.print(f"Open311: {open311['url']} (API key in {open311['api_key_file']})")
 
 
 def cmd_down(_args: argparse.Namespace) -> int:
