@@ -11,11 +11,11 @@ import pytest
 from grassroots_eventkit.codec import decode
 from grassroots_eventkit.commands import CommandContext, CommandRunner
 from grassroots_eventkit.store.postgres import PostgresEventStore
+from grassroots_eventkit.timers import DurableTimer
 from requests_service.domain import request as rq
 from requests_service.domain.catalogue import DeadlineRule
 from requests_service.handlers.lifecycle import timer_fire
 from requests_service.publication import to_public
-from requests_service.timers import DeadlineTimer
 from requests_service.views import request_model, routing_model
 
 from tests.support.databases import fresh_database
@@ -78,7 +78,7 @@ async def test_a_deadline_passing_while_down_fires_once_after_the_restart(stack)
         await asyncio.sleep(1.2)
 
         runner, store = _runner(pool)  # the restarted instance
-        timer = DeadlineTimer(pool, timer_fire(runner, store))
+        timer = DurableTimer(pool, request_model.TIMERS, timer_fire(runner, store))
         assert await timer.tick() == 1
         assert await timer.tick() == 0  # nothing else is due
         assert await _stored(store, "r-1") == [
@@ -105,7 +105,7 @@ async def test_a_crash_between_firing_and_forgetting_does_not_fire_twice(stack):
             "SELECT due_at FROM rq_timers WHERE request_id = 'r-2' AND deadline = 'response'"
         )
         await asyncio.sleep(0.4)
-        assert await DeadlineTimer(pool, timer_fire(runner, store)).tick() == 1
+        assert await DurableTimer(pool, request_model.TIMERS, timer_fire(runner, store)).tick() == 1
         # As if the delete had never committed: the row is back for the next instance.
         await pool.execute(
             "INSERT INTO rq_timers (request_id, deadline, community_id, due_at)"
@@ -113,7 +113,7 @@ async def test_a_crash_between_firing_and_forgetting_does_not_fire_twice(stack):
             due_at,
         )
         runner, store = _runner(pool)
-        assert await DeadlineTimer(pool, timer_fire(runner, store)).tick() == 1
+        assert await DurableTimer(pool, request_model.TIMERS, timer_fire(runner, store)).tick() == 1
         assert (await _stored(store, "r-2")).count("DeadlineMissed") == 1
 
 
@@ -127,8 +127,8 @@ async def test_two_timer_instances_on_the_same_due_rows_raise_each_deadline_once
         await asyncio.sleep(0.3)
         (a, sa), (b, sb) = _runner(pool), _runner(pool)
         first, second = (
-            DeadlineTimer(pool, timer_fire(a, sa), batch=7),
-            DeadlineTimer(pool, timer_fire(b, sb), batch=7),
+            DurableTimer(pool, request_model.TIMERS, timer_fire(a, sa), batch=7),
+            DurableTimer(pool, request_model.TIMERS, timer_fire(b, sb), batch=7),
         )
         handled = 0
         while True:
@@ -146,7 +146,7 @@ async def test_a_deadline_not_yet_due_is_left_alone(stack):
         runner, store = _runner(pool)
         await _submit(runner, "r-9", timedelta(hours=2))
         await _project(pool, store)
-        assert await DeadlineTimer(pool, timer_fire(runner, store)).tick() == 0
+        assert await DurableTimer(pool, request_model.TIMERS, timer_fire(runner, store)).tick() == 0
         assert await _stored(store, "r-9") == ["RequestSubmitted", "RequestRouted"]
         later = await pool.fetchval(
             "SELECT due_at FROM rq_timers WHERE request_id = 'r-9' AND deadline = 'response'"

@@ -6,8 +6,8 @@ from fastapi import FastAPI
 from grassroots_contracts.topics import REQUESTS_EVENTS
 from grassroots_eventkit import runtime
 from grassroots_eventkit.commands import CommandRunner
+from grassroots_eventkit.timers import DurableTimer
 
-from requests_service import timers
 from requests_service.api import commands, queries
 from requests_service.config import RequestsSettings
 from requests_service.handlers.lifecycle import timer_fire
@@ -27,7 +27,14 @@ def spec(settings: RequestsSettings) -> runtime.ServiceSpec:
 
     def workers(rt: runtime.Runtime) -> tuple[runtime.Worker, ...]:
         fire = timer_fire(rt.extras["runner"], rt.store)
-        return (timers.DeadlineTimer(rt.pool, fire, poll_s=settings.timer_poll_s),)  # type: ignore[arg-type]
+        timer = DurableTimer(
+            rt.pool,
+            request_model.TIMERS,
+            fire,
+            name="deadline-timer",
+            poll_s=settings.timer_poll_s,
+        )
+        return (timer,)
 
     return runtime.ServiceSpec(
         name="requests",

@@ -10,6 +10,7 @@ from grassroots_eventkit.auth import Forbidden, Principal
 from grassroots_eventkit.commands import Accepted, CommandContext, CommandRunner, load_aggregate
 from grassroots_eventkit.domain import CommandRejected, InvalidValue, NotFound
 from grassroots_eventkit.store import EventStore
+from grassroots_eventkit.timers import Fire
 
 from requests_service.domain import request as rq
 from requests_service.domain.catalogue import CATEGORIES, DEPARTMENTS
@@ -178,7 +179,7 @@ async def merge(
     return accepted
 
 
-def timer_fire(runner: CommandRunner, store: EventStore) -> Callable[[str, str, datetime], object]:
+def timer_fire(runner: CommandRunner, store: EventStore) -> Fire:
     """The durable timer's command: MarkDeadline, with the category's department for an
     automatic whistle from the community level."""
 

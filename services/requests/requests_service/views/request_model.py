@@ -8,8 +8,11 @@ from grassroots_contracts.requests import lifecycle as pub
 from grassroots_contracts.topics import REQUESTS_EVENTS
 from grassroots_eventkit.migrations import Migration
 from grassroots_eventkit.tables import Rules, TableProjector, Write, rules
+from grassroots_eventkit.timers import TimerTable
 
 GROUP = "grassroots.requests.readmodel"
+# Pending deadlines, for the durable timer (grassroots_eventkit.timers).
+TIMERS = TimerTable(table="rq_timers", id_column="request_id", kind_column="deadline")
 
 MIGRATION = Migration(
     name="requests.0002_read_model",
