@@ -5,6 +5,7 @@ from __future__ import annotations
 from grassroots_contracts.events import PublicEvent
 from grassroots_contracts.organisation import communities, grid, members, party, unit_orgs
 from grassroots_contracts.requests import lifecycle
+from grassroots_contracts.volunteering import events as volunteering
 
 PUBLIC_EVENTS: tuple[type[PublicEvent], ...] = (
     *communities.EVENTS,
@@ -13,6 +14,7 @@ PUBLIC_EVENTS: tuple[type[PublicEvent], ...] = (
     *members.EVENTS,
     *unit_orgs.EVENTS,
     *lifecycle.EVENTS,
+    *volunteering.EVENTS,
 )
 
 

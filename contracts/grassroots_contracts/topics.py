@@ -47,7 +47,16 @@ REQUESTS_EVENTS = TopicSpec(
     ),
 )
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (ORGANISATION_EVENTS, REQUESTS_EVENTS)
+VOLUNTEERING_EVENTS = TopicSpec(
+    name=events_topic("volunteering"),
+    public=True,
+    description=(
+        "Volunteer teams (志愿服务队), activities with sign-up and check-in, the weekend duty"
+        " rota (党员周末轮班) and certified hours (public: ids, kinds, times and hours)."
+    ),
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (ORGANISATION_EVENTS, REQUESTS_EVENTS, VOLUNTEERING_EVENTS)
 
 
 def dead_letter_spec(consumer_group: str) -> TopicSpec:

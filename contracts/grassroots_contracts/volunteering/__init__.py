@@ -1,0 +1,1 @@
+"""Public events of the volunteering service (topic grassroots.volunteering.events)."""
