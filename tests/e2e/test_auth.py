@@ -108,7 +108,7 @@ def community(stack) -> str:
     return stack.state["demo"]["communities"]["chating"]
 
 
-@pytest.mark.parametrize("service", ["organisation", "requests", "projections"])
+@pytest.mark.parametrize("service", ["organisation", "requests", "volunteering", "projections"])
 def test_every_route_refuses_a_missing_or_bad_token_with_401(stack, service, community):
     bad = _bad_tokens(stack)
     for method, path in _routes(stack, service):

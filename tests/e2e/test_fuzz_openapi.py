@@ -33,6 +33,11 @@ def requests_schema(stack):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
+def volunteering_schema(stack):  # type: ignore[no-untyped-def]
+    return _schema(stack, "volunteering")
+
+
+@pytest.fixture(scope="session")
 def projections_schema(stack):  # type: ignore[no-untyped-def]
     return _schema(stack, "projections")
 
@@ -45,6 +50,7 @@ def fuzz_headers(stack) -> dict[str, str]:
 
 organisation = schemathesis.pytest.from_fixture("organisation_schema")
 requests = schemathesis.pytest.from_fixture("requests_schema")
+volunteering = schemathesis.pytest.from_fixture("volunteering_schema")
 projections = schemathesis.pytest.from_fixture("projections_schema")
 
 FUZZ = settings(
@@ -64,6 +70,12 @@ def test_no_organisation_route_answers_5xx_for_any_input(case, fuzz_headers):
 @requests.parametrize()
 @FUZZ
 def test_no_requests_route_answers_5xx_for_any_input(case, fuzz_headers):
+    case.call_and_validate(headers=fuzz_headers, checks=[not_a_server_error])
+
+
+@volunteering.parametrize()
+@FUZZ
+def test_no_volunteering_route_answers_5xx_for_any_input(case, fuzz_headers):
     case.call_and_validate(headers=fuzz_headers, checks=[not_a_server_error])
 
 

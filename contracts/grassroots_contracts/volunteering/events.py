@@ -173,6 +173,10 @@ class ActivityScheduled(_VolunteeringEvent):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     capacity: int = Field(ge=1)
+    attendance_closes_at: AwareDatetime | None = Field(
+        default=None,
+        description="after this no sign-up or attendance is recorded and no-shows are final",
+    )
 
 
 class ActivitySignedUp(_VolunteeringEvent):

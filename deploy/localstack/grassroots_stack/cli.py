@@ -89,6 +89,14 @@ def _print_demo(state: dict[str, object]) -> None:
         console.print(
             f"residents' requests (点单): {traffic['requests']} in {traffic['seconds']} s: {states}"
         )
+    volunteering = demo.get("volunteering")
+    if isinstance(volunteering, dict):
+        acts, shifts = volunteering["activities"], volunteering["rota"]
+        console.print(
+            f"volunteering: {volunteering['teams']} teams, {acts['past']} past and "
+            f"{acts['upcoming']} upcoming activities, {volunteering['hours_certified']} hours "
+            f"certified, {shifts['shifts_opened']} weekend shifts ({shifts['gaps']} gaps)"
+        )
     open311 = state.get("open311")
     if isinstance(open311, dict):
         console.print(f"Open311: {open311['url']} (API key in {open311['api_key_file']})")

@@ -16,7 +16,13 @@ from grassroots_eventkit.auth import issue_token
 from grassroots_eventkit.kafka import ensure_topics
 
 from grassroots_stack import kafka, keys, postgres, processes, services
-from grassroots_stack.demo import dongan, generator, loader, requests_traffic
+from grassroots_stack.demo import (
+    dongan,
+    generator,
+    loader,
+    requests_traffic,
+    volunteering_traffic,
+)
 from grassroots_stack.layout import Layout
 
 log = structlog.get_logger()
@@ -61,6 +67,18 @@ def up(layout: Layout, *, demo: bool = True, demo_scale: float | None = None) ->
             per_community=max(5, round(requests_traffic.PER_COMMUNITY * sizes.scale)),
         )
         state["demo"]["requests"] = traffic.state()
+        volunteering = volunteering_traffic.load_volunteering(
+            urls["organisation"],
+            urls["volunteering"],
+            token,
+            functools.partial(mint, layout),
+            county=dongan.COUNTY,
+            communities=summary.communities,
+            seed=seed,
+            as_of=as_of,
+            per_community=max(3, round(volunteering_traffic.PER_COMMUNITY * sizes.scale)),
+        )
+        state["demo"]["volunteering"] = volunteering.state()
         _demo_record_update(layout, loaded=state["demo"])
     elif loaded := _demo_record(layout).get("loaded"):
         # The data outlives `down` and `up --no-demo`: keep telling tests and tokens about it.

@@ -73,6 +73,7 @@ def _scheduled(e: activity.ActivityScheduled, s: activity.Activity) -> PublicEve
         starts_at=e.starts_at,
         ends_at=e.ends_at,
         capacity=e.capacity,
+        attendance_closes_at=e.attendance_closes_at,
     )
 
 
@@ -245,6 +246,7 @@ MAPPERS: dict[type[DomainEvent], Mapper | None] = {
     activity.CheckedIn: _checked_in,
     activity.CheckedOut: _checked_out,
     activity.NoShowRecorded: _no_show,
+    activity.AttendanceClosed: None,  # the no-shows it records are published one by one
     activity.ActivityCompleted: _completed,
     activity.HoursCertified: _activity_hours,
     rota.ShiftsOpened: _opened,

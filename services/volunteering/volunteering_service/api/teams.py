@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import NAMESPACE_URL, uuid5
+
 from fastapi import APIRouter, Response
 from grassroots_contracts.volunteering.events import TeamKind
 from grassroots_eventkit.commands import load_aggregate
@@ -81,8 +83,11 @@ async def leave(
 async def add_project(
     team_id: PathId, body: NewProject, desk: DeskDep, response: Response
 ) -> CommandAccepted:
+    # Named by its team and title: a retried offer names the same project (and a second
+    # project of the same title in one team is refused as project_exists).
+    project_id = str(uuid5(NAMESPACE_URL, f"grassroots:project:{team_id}:{body.title}"))
     cmd = team.AddServiceProject(
-        team_id=team_id, project_id=str(uuid7()), title=body.title, skills=tuple(body.skills)
+        team_id=team_id, project_id=project_id, title=body.title, skills=tuple(body.skills)
     )
     accepted = await handlers.team_staff(keyed(desk, body), cmd)
     return answer(response, accepted, f"/teams/{team_id}/projects/{cmd.project_id}")

@@ -2,8 +2,9 @@
 
 Capacity is a rule of this one aggregate, so concurrent sign-ups are serialised by
 the store's optimistic concurrency: never more confirmed than places. A freed place
-goes to the first on the waitlist in the same decision. When the activity has ended
-the timer asks `RecordNoShows`; `Complete` certifies each attendee's hours
+goes to the first on the waitlist in the same decision. Attendance closes
+ATTENDANCE_GRACE after the end (time for a paper sign-in sheet): the timer asks
+`RecordNoShows`, or completion closes it. `Complete` certifies each attendee's hours
 (checked-out minus checked-in, capped by the window), by whoever organised it.
 """
 
@@ -32,6 +33,10 @@ from volunteering_service.domain.hours import served_hours
 STREAM_TYPE = "activity"
 # A member may check in this long before the start (setting up a free clinic, say).
 EARLY_CHECK_IN = timedelta(hours=1)
+# Staff may record attendance from a paper sign-in sheet for this long after the end (or
+# after scheduling, for an activity recorded after the fact); then attendance closes and
+# whoever was confirmed but never checked in is a no-show.
+ATTENDANCE_GRACE = timedelta(hours=12)
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -88,7 +93,7 @@ class CheckOut(Command):
 
 
 class RecordNoShows(Command):
-    """Asked by the timer once the activity has ended."""
+    """Asked by the timer when attendance closes (ATTENDANCE_GRACE after the end)."""
 
     activity_id: EntityId
 
@@ -126,6 +131,8 @@ class ActivityScheduled(DomainEvent):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     capacity: int
+    # None in events stored before attendance closed on its own (read as end + grace).
+    attendance_closes_at: AwareDatetime | None = None
 
 
 class SignedUp(DomainEvent):
@@ -184,6 +191,15 @@ class NoShowRecorded(DomainEvent):
     member_id: str
 
 
+class AttendanceClosed(DomainEvent):
+    """No more sign-ups, check-ins or check-outs: the no-shows are recorded."""
+
+    event_name = "AttendanceClosed"
+
+    activity_id: str
+    at: AwareDatetime
+
+
 class ActivityCompleted(DomainEvent):
     event_name = "ActivityCompleted"
 
@@ -212,6 +228,7 @@ ActivityEvent = (
     | CheckedIn
     | CheckedOut
     | NoShowRecorded
+    | AttendanceClosed
     | ActivityCompleted
     | HoursCertified
 )
@@ -229,13 +246,14 @@ class Activity:
     starts_at: datetime
     ends_at: datetime
     capacity: int
+    attendance_closes_at: datetime
     confirmed: tuple[str, ...] = ()
     waitlist: tuple[str, ...] = ()
     checked_in: dict[str, datetime] = field(default_factory=dict)
     checked_out: dict[str, datetime] = field(default_factory=dict)
     code: str | None = None
     code_valid_until: datetime | None = None
-    no_shows_recorded: bool = False
+    attendance_closed: bool = False
     completed: bool = False
 
     def signed_up(self, member_id: str) -> bool:
@@ -249,7 +267,7 @@ def decide(
     state: Activity | None, command: ActivityCommand, *, now: datetime, new_id: IdFactory
 ) -> list[ActivityEvent]:
     if isinstance(command, ScheduleActivity):
-        return _schedule(state, command)
+        return _schedule(state, command, now)
     if state is None:
         raise NotFound("activity_not_found", f"no activity {command.activity_id}")
     match command:
@@ -277,19 +295,24 @@ def decide(
     raise AssertionError(f"unhandled command {command!r}")
 
 
-def _schedule(state: Activity | None, command: ScheduleActivity) -> list[ActivityEvent]:
+def _schedule(
+    state: Activity | None, command: ScheduleActivity, now: datetime
+) -> list[ActivityEvent]:
     if state is not None:
         raise CommandRejected("activity_exists", f"activity {command.activity_id} exists")
     if command.ends_at <= command.starts_at:
         raise InvalidValue("ends_before_start", "an activity ends after it starts", field="ends_at")
     if command.ends_at - command.starts_at > timedelta(hours=24):
         raise InvalidValue("window_too_long", "an activity lasts at most 24 hours", field="ends_at")
-    return [ActivityScheduled(**command.model_dump())]
+    closes = max(command.ends_at, now) + ATTENDANCE_GRACE
+    return [ActivityScheduled(**command.model_dump(), attendance_closes_at=closes)]
 
 
 def _require_open(state: Activity) -> None:
     if state.completed:
         raise CommandRejected("activity_completed", "the activity is completed")
+    if state.attendance_closed:
+        raise CommandRejected("attendance_closed", "attendance is closed and no-shows are recorded")
 
 
 def _sign_up(state: Activity, command: SignUp, now: datetime) -> list[ActivityEvent]:
@@ -397,22 +420,28 @@ def _check_out(state: Activity, command: CheckOut, now: datetime) -> list[Activi
 
 
 def _no_shows(state: Activity, now: datetime) -> list[ActivityEvent]:
-    if state.no_shows_recorded or now < state.ends_at:
-        return []  # once, and never before the end
-    return [
+    if state.attendance_closed or state.completed or now < state.attendance_closes_at:
+        return []  # once, and never before attendance closes
+    return _close_attendance(state, now)
+
+
+def _close_attendance(state: Activity, now: datetime) -> list[ActivityEvent]:
+    absent: list[ActivityEvent] = [
         NoShowRecorded(activity_id=state.activity_id, member_id=m)
         for m in state.confirmed
         if m not in state.checked_in
     ]
+    return [*absent, AttendanceClosed(activity_id=state.activity_id, at=now)]
 
 
 def _complete(state: Activity, command: CompleteActivity, now: datetime) -> list[ActivityEvent]:
-    _require_open(state)
+    if state.completed:  # completion may follow the close of attendance
+        raise CommandRejected("activity_completed", "the activity is completed")
     if now < state.ends_at:
         raise CommandRejected("activity_not_ended", "an activity is completed after it ends")
     events: list[ActivityEvent] = []
-    if not state.no_shows_recorded:
-        events += _no_shows(state, now)
+    if not state.attendance_closed:
+        events += _close_attendance(state, now)
     events.append(
         ActivityCompleted(
             activity_id=state.activity_id, residents_served=command.residents_served, at=now
@@ -434,7 +463,7 @@ def _complete(state: Activity, command: CompleteActivity, now: datetime) -> list
                     hours=hours,
                     certified_by=certified_by,
                     certifier=certifier,
-                    served_at=came,
+                    served_at=max(came, state.starts_at),
                 )
             )
     return events
@@ -453,6 +482,7 @@ def evolve(state: Activity | None, event: ActivityEvent) -> Activity | None:
             starts_at=event.starts_at,
             ends_at=event.ends_at,
             capacity=event.capacity,
+            attendance_closes_at=event.attendance_closes_at or event.ends_at + ATTENDANCE_GRACE,
         )
     assert state is not None
     match event:
@@ -479,9 +509,11 @@ def evolve(state: Activity | None, event: ActivityEvent) -> Activity | None:
         case CheckedOut():
             return replace(state, checked_out={**state.checked_out, event.member_id: event.at})
         case NoShowRecorded():
-            return replace(state, no_shows_recorded=True)
+            return state
+        case AttendanceClosed():
+            return replace(state, attendance_closed=True)
         case ActivityCompleted():
-            return replace(state, completed=True, no_shows_recorded=True)
+            return replace(state, completed=True)
         case HoursCertified():
             return state
     raise AssertionError(f"unhandled event {event!r}")
@@ -506,6 +538,7 @@ DECIDER: Decider[Activity | None, ActivityCommand, ActivityEvent] = Decider(
         CheckedIn,
         CheckedOut,
         NoShowRecorded,
+        AttendanceClosed,
         ActivityCompleted,
         HoursCertified,
     ),

@@ -169,11 +169,12 @@ async def rota_member(
 
 
 def timer_fire(runner: CommandRunner) -> Fire:
-    """An activity's end records its no-shows; a rota's cut-off raises its gaps."""
+    """An activity's attendance closes (its no-shows recorded); a rota's cut-off raises
+    its gaps."""
 
     async def fire(stream_id: str, kind: str, due_at: datetime) -> None:
         ctx = CommandContext(actor="timer")
-        if kind == "ended":
+        if kind == "attendance_closes":
             await runner.run(
                 activity.DECIDER,
                 stream_id=stream_id,

@@ -180,7 +180,10 @@ RULES: Rules = rules(
                     e.capacity,
                 ),
             ),
-            Write(_timer("ended"), lambda e: (e.community_id, e.activity_id, e.ends_at)),
+            Write(
+                _timer("attendance_closes"),
+                lambda e: (e.community_id, e.activity_id, e.attendance_closes_at or e.ends_at),
+            ),
         ),
     ),
     (
