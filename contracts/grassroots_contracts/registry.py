@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from grassroots_contracts.events import PublicEvent
 from grassroots_contracts.organisation import communities, grid, members, party, unit_orgs
+from grassroots_contracts.points import events as points
 from grassroots_contracts.requests import lifecycle
 from grassroots_contracts.volunteering import events as volunteering
 
@@ -15,6 +16,7 @@ PUBLIC_EVENTS: tuple[type[PublicEvent], ...] = (
     *unit_orgs.EVENTS,
     *lifecycle.EVENTS,
     *volunteering.EVENTS,
+    *points.EVENTS,
 )
 
 

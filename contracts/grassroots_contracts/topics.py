@@ -56,7 +56,21 @@ VOLUNTEERING_EVENTS = TopicSpec(
     ),
 )
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (ORGANISATION_EVENTS, REQUESTS_EVENTS, VOLUNTEERING_EVENTS)
+POINTS_EVENTS = TopicSpec(
+    name=events_topic("points"),
+    public=True,
+    description=(
+        "Red points (红色积分): ledger entries with the source event and rule behind each,"
+        " rule books, the love supermarket (爱心超市), evaluations (双考评) and awards."
+    ),
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    ORGANISATION_EVENTS,
+    REQUESTS_EVENTS,
+    VOLUNTEERING_EVENTS,
+    POINTS_EVENTS,
+)
 
 
 def dead_letter_spec(consumer_group: str) -> TopicSpec:

@@ -108,7 +108,9 @@ def community(stack) -> str:
     return stack.state["demo"]["communities"]["chating"]
 
 
-@pytest.mark.parametrize("service", ["organisation", "requests", "volunteering", "projections"])
+@pytest.mark.parametrize(
+    "service", ["organisation", "requests", "volunteering", "points", "projections"]
+)
 def test_every_route_refuses_a_missing_or_bad_token_with_401(stack, service, community):
     bad = _bad_tokens(stack)
     for method, path in _routes(stack, service):

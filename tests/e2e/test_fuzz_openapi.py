@@ -38,6 +38,11 @@ def volunteering_schema(stack):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
+def points_schema(stack):  # type: ignore[no-untyped-def]
+    return _schema(stack, "points")
+
+
+@pytest.fixture(scope="session")
 def projections_schema(stack):  # type: ignore[no-untyped-def]
     return _schema(stack, "projections")
 
@@ -51,6 +56,7 @@ def fuzz_headers(stack) -> dict[str, str]:
 organisation = schemathesis.pytest.from_fixture("organisation_schema")
 requests = schemathesis.pytest.from_fixture("requests_schema")
 volunteering = schemathesis.pytest.from_fixture("volunteering_schema")
+points = schemathesis.pytest.from_fixture("points_schema")
 projections = schemathesis.pytest.from_fixture("projections_schema")
 
 FUZZ = settings(
@@ -76,6 +82,12 @@ def test_no_requests_route_answers_5xx_for_any_input(case, fuzz_headers):
 @volunteering.parametrize()
 @FUZZ
 def test_no_volunteering_route_answers_5xx_for_any_input(case, fuzz_headers):
+    case.call_and_validate(headers=fuzz_headers, checks=[not_a_server_error])
+
+
+@points.parametrize()
+@FUZZ
+def test_no_points_route_answers_5xx_for_any_input(case, fuzz_headers):
     case.call_and_validate(headers=fuzz_headers, checks=[not_a_server_error])
 
 

@@ -97,6 +97,14 @@ def _print_demo(state: dict[str, object]) -> None:
             f"{acts['upcoming']} upcoming activities, {volunteering['hours_certified']} hours "
             f"certified, {shifts['shifts_opened']} weekend shifts ({shifts['gaps']} gaps)"
         )
+    points = demo.get("points")
+    if isinstance(points, dict):
+        made, graded = points["redemptions"], points["evaluations"]
+        console.print(
+            f"red points: {points['supermarket']['items']} goods in the love supermarkets, "
+            f"{made['made']} redemptions ({made['cancelled']} cancelled), "
+            f"{graded['graded']} members graded, {points['awards']} awards"
+        )
     open311 = state.get("open311")
     if isinstance(open311, dict):
         console.print(f"Open311: {open311['url']} (API key in {open311['api_key_file']})")

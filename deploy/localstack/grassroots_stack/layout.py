@@ -97,6 +97,7 @@ def load_layout() -> Layout:
             ServicePlan("organisation", "organisation_service", 18001 + offset),
             ServicePlan("requests", "requests_service", 18002 + offset),
             ServicePlan("volunteering", "volunteering_service", 18003 + offset),
+            ServicePlan("points", "points_service", 18004 + offset),
             ServicePlan("projections", "projections_service", 18005 + offset),
         ),
     )

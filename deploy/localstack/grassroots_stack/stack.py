@@ -20,6 +20,7 @@ from grassroots_stack.demo import (
     dongan,
     generator,
     loader,
+    points_traffic,
     requests_traffic,
     volunteering_traffic,
 )
@@ -79,6 +80,17 @@ def up(layout: Layout, *, demo: bool = True, demo_scale: float | None = None) ->
             per_community=max(3, round(volunteering_traffic.PER_COMMUNITY * sizes.scale)),
         )
         state["demo"]["volunteering"] = volunteering.state()
+        points = points_traffic.load_points(
+            urls["organisation"],
+            urls["points"],
+            token,
+            functools.partial(mint, layout),
+            county=dongan.COUNTY,
+            communities=summary.communities,
+            seed=seed,
+            as_of=as_of,
+        )
+        state["demo"]["points"] = points.state()
         _demo_record_update(layout, loaded=state["demo"])
     elif loaded := _demo_record(layout).get("loaded"):
         # The data outlives `down` and `up --no-demo`: keep telling tests and tokens about it.

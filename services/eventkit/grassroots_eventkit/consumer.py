@@ -106,6 +106,7 @@ class IdempotentConsumer:
         self._lock = asyncio.Lock()
         self._stopping = asyncio.Event()
         self.applied = 0
+        self.duplicates = 0  # events seen before (redelivered), skipped by the dedupe
         # True while joined to the group (an instance beyond the partition count idles).
         self.running = False
 
@@ -290,6 +291,7 @@ class IdempotentConsumer:
 
     def _count(self, applied: int, duplicates: int) -> None:
         self.applied += applied
+        self.duplicates += duplicates
         if applied:
             metrics.EVENTS_APPLIED.labels(self.group).inc(applied)
         if duplicates:

@@ -1,0 +1,1 @@
+"""Public events of the points service (topic grassroots.points.events)."""

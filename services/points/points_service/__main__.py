@@ -1,0 +1,4 @@
+from points_service.app import main
+
+if __name__ == "__main__":
+    main()
