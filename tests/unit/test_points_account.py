@@ -20,6 +20,8 @@ from points_service.domain.calendar import local_day
 from points_service.domain.rulebook import Rule
 from pydantic import ValidationError
 
+from tests.support.story import Story
+
 pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 5, 9, 9, 30, tzinfo=UTC)  # 17:30 on Saturday 9 May in Dong'an
@@ -47,37 +49,8 @@ NO_SHOW = Rule(rule_id="activity_no_show", trigger=NO_SHOW_T, amount=-3)
 EXPIRING = Rule(rule_id="expiring_award", trigger=RESOLVED_T, amount=5, expires_after_days=30)
 
 
-def _manual_id() -> str:
-    return MANUAL_ID
-
-
-def decide(state, command, at: datetime = NOW) -> list:
-    return acc.decide(state, command, now=at, new_id=_manual_id)
-
-
-def fold(events) -> acc.Account | None:
-    return acc.DECIDER.fold(events)
-
-
-def given(*steps) -> list:
-    """The events of a story; a step is a command, or (command, when)."""
-    events: list = []
-    for step in steps:
-        command, at = step if isinstance(step, tuple) else (step, NOW)
-        events += decide(fold(events), command, at)
-    return events
-
-
-def state_of(*steps) -> acc.Account:
-    state = fold(given(*steps))
-    assert state is not None
-    return state
-
-
-def refusal(state, command, at: datetime = NOW) -> tuple[type, str]:
-    with pytest.raises(CommandRejected) as refused:
-        decide(state, command, at)
-    return type(refused.value), refused.value.rule
+story = Story(acc.DECIDER, NOW, new_id=lambda: MANUAL_ID)
+decide, fold, given, state_of, refusal = story.helpers()
 
 
 # --- commands ---------------------------------------------------------------------------

@@ -16,6 +16,8 @@ from points_service.domain.default_rules import DEFAULT_RULES
 from points_service.domain.rulebook import Rule
 from pydantic import ValidationError
 
+from tests.support.story import Story
+
 pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 5, 9, 9, 30, tzinfo=UTC)  # 17:30 on 9 May in Dong'an
@@ -40,37 +42,8 @@ RATED = rule("satisfied_rating", 3, RATED_T)
 CLEAN_UP = rule("clean_up_day", 6, "grassroots.volunteering.ShiftServed.v1")
 
 
-def _no_ids() -> str:
-    raise AssertionError("the rule book decider never makes ids")
-
-
-def decide(state, command, at: datetime = NOW) -> list:
-    return rb.decide(state, command, now=at, new_id=_no_ids)
-
-
-def fold(events) -> rb.RuleBook | None:
-    return rb.DECIDER.fold(events)
-
-
-def given(*steps) -> list:
-    """The events of a story; a step is a command, or (command, when)."""
-    events: list = []
-    for step in steps:
-        command, at = step if isinstance(step, tuple) else (step, NOW)
-        events += decide(fold(events), command, at)
-    return events
-
-
-def state_of(*steps) -> rb.RuleBook:
-    state = fold(given(*steps))
-    assert state is not None
-    return state
-
-
-def refusal(state, command, at: datetime = NOW) -> tuple[type, str]:
-    with pytest.raises(CommandRejected) as refused:
-        decide(state, command, at)
-    return type(refused.value), refused.value.rule
+story = Story(rb.DECIDER, NOW)
+decide, fold, given, state_of, refusal = story.helpers()
 
 
 def publish(

@@ -12,6 +12,8 @@ from grassroots_eventkit.domain import CommandRejected, InvalidValue, NotFound
 from requests_service.domain import request as rq
 from requests_service.domain.catalogue import DeadlineRule
 
+from tests.support.story import Story
+
 pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 5, 9, 9, 30, tzinfo=UTC)
@@ -53,37 +55,8 @@ def department(code: str = HOUSING) -> rq.Actor:
     return rq.Actor(kind="department", id=code)
 
 
-def _no_ids() -> str:
-    raise AssertionError("the request decider never makes ids")
-
-
-def decide(state, command, at: datetime = NOW) -> list:
-    return rq.decide(state, command, now=at, new_id=_no_ids)
-
-
-def fold(events) -> rq.Request | None:
-    return rq.DECIDER.fold(events)
-
-
-def given(*steps) -> list:
-    """The events of a story; a step is a command, or (command, when)."""
-    events: list = []
-    for step in steps:
-        command, at = step if isinstance(step, tuple) else (step, NOW)
-        events += decide(fold(events), command, at)
-    return events
-
-
-def state_of(*steps) -> rq.Request:
-    state = fold(given(*steps))
-    assert state is not None
-    return state
-
-
-def refusal(state, command, at: datetime = NOW) -> tuple[type, str]:
-    with pytest.raises(CommandRejected) as refused:
-        decide(state, command, at)
-    return type(refused.value), refused.value.rule
+story = Story(rq.DECIDER, NOW)
+decide, fold, given, state_of, refusal = story.helpers()
 
 
 # --- commands ---------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from volunteering_service.domain import activity as ac
 
+from tests.support.story import Story
+
 pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 5, 9, 9, 30, tzinfo=UTC)
@@ -35,37 +37,8 @@ STRANGER = "m-stranger"
 CODE = "428571"
 
 
-def _no_ids() -> str:
-    raise AssertionError("the activity decider never makes ids")
-
-
-def decide(state, command, at: datetime = NOW) -> list:
-    return ac.decide(state, command, now=at, new_id=_no_ids)
-
-
-def fold(events) -> ac.Activity | None:
-    return ac.DECIDER.fold(events)
-
-
-def given(*steps) -> list:
-    """The events of a story; a step is a command, or (command, when)."""
-    events: list = []
-    for step in steps:
-        command, at = step if isinstance(step, tuple) else (step, NOW)
-        events += decide(fold(events), command, at)
-    return events
-
-
-def state_of(*steps) -> ac.Activity:
-    state = fold(given(*steps))
-    assert state is not None
-    return state
-
-
-def refusal(state, command, at: datetime = NOW) -> tuple[type, str]:
-    with pytest.raises(CommandRejected) as refused:
-        decide(state, command, at)
-    return type(refused.value), refused.value.rule
+story = Story(ac.DECIDER, NOW)
+decide, fold, given, state_of, refusal = story.helpers()
 
 
 # --- commands ---------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from grassroots_eventkit.domain import CommandRejected, InvalidValue, NotFound
 from grassroots_eventkit.values import CHINA_STANDARD_TIME
 from volunteering_service.domain import rota as ro
 
+from tests.support.story import Story
+
 pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 5, 10, 9, 30, tzinfo=UTC)
@@ -54,37 +56,8 @@ SLOTS = (
 LATE_SLOT = slot(S6, sun(13), sun(15, 20), "reception")
 
 
-def _no_ids() -> str:
-    raise AssertionError("the rota decider never makes ids")
-
-
-def decide(state, command, at: datetime = NOW) -> list:
-    return ro.decide(state, command, now=at, new_id=_no_ids)
-
-
-def fold(events) -> ro.Rota | None:
-    return ro.DECIDER.fold(events)
-
-
-def given(*steps) -> list:
-    """The events of a story; a step is a command, or (command, when)."""
-    events: list = []
-    for step in steps:
-        command, at = step if isinstance(step, tuple) else (step, NOW)
-        events += decide(fold(events), command, at)
-    return events
-
-
-def state_of(*steps) -> ro.Rota:
-    state = fold(given(*steps))
-    assert state is not None
-    return state
-
-
-def refusal(state, command, at: datetime = NOW) -> tuple[type, str]:
-    with pytest.raises(CommandRejected) as refused:
-        decide(state, command, at)
-    return type(refused.value), refused.value.rule
+story = Story(ro.DECIDER, NOW)
+decide, fold, given, state_of, refusal = story.helpers()
 
 
 # --- commands ---------------------------------------------------------------------------

@@ -12,6 +12,8 @@ import pytest
 from grassroots_eventkit.domain import CommandRejected, InvalidValue, NotFound
 from volunteering_service.domain import team as tm
 
+from tests.support.story import Story
+
 pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 5, 9, 9, 30, tzinfo=UTC)
@@ -24,37 +26,8 @@ M1, M2 = "m-1", "m-2"
 HOSPITAL = "县人民医院"
 
 
-def _no_ids() -> str:
-    raise AssertionError("the team decider never makes ids")
-
-
-def decide(state, command, at: datetime = NOW) -> list:
-    return tm.decide(state, command, now=at, new_id=_no_ids)
-
-
-def fold(events) -> tm.Team | None:
-    return tm.DECIDER.fold(events)
-
-
-def given(*steps) -> list:
-    """The events of a story; a step is a command, or (command, when)."""
-    events: list = []
-    for step in steps:
-        command, at = step if isinstance(step, tuple) else (step, NOW)
-        events += decide(fold(events), command, at)
-    return events
-
-
-def state_of(*steps) -> tm.Team:
-    state = fold(given(*steps))
-    assert state is not None
-    return state
-
-
-def refusal(state, command, at: datetime = NOW) -> tuple[type, str]:
-    with pytest.raises(CommandRejected) as refused:
-        decide(state, command, at)
-    return type(refused.value), refused.value.rule
+story = Story(tm.DECIDER, NOW)
+decide, fold, given, state_of, refusal = story.helpers()
 
 
 # --- commands ---------------------------------------------------------------------------

@@ -28,10 +28,10 @@ import json
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import structlog
@@ -248,6 +248,73 @@ class Api:
         raise DemoLoadError(f"{method} {path} failed {ATTEMPTS} times; last: {failure}")
 
 
+class Tokens:
+    """The demo's actors' tokens, each made once: community staff, party members."""
+
+    def __init__(self, mint: Callable[..., str], service: str) -> None:
+        self._mint = mint
+        self._service = service
+        self._made: dict[tuple[str, str, str], str] = {}
+
+    def _token(self, subject: str, role: str, community: str) -> str:
+        key = (subject, role, community)
+        if key not in self._made:
+            self._made[key] = self._mint(
+                subject=subject,
+                roles=[role],
+                communities=[community],
+                county=None,
+                department=None,
+            )
+        return self._made[key]
+
+    def staff(self, community: str) -> str:
+        return self._token(
+            f"demo-{self._service}-staff-{community[:8]}", "community_staff", community
+        )
+
+    def member(self, member_id: str, community: str) -> str:
+        return self._token(member_id, "member", community)
+
+
+def progress_display(console: Console) -> Progress:
+    """The demo loaders' progress bars: one row per step, with a note."""
+    return Progress(
+        TextColumn("{task.description:<26}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[note]}"),
+        console=console,
+    )
+
+
+A = TypeVar("A", bound=Api)
+
+
+@contextlib.asynccontextmanager
+async def api_session(console: Console, token: str) -> AsyncIterator[Callable[..., Awaitable[Any]]]:
+    """Progress shown while inside; yields `open(url, clients, kind=Api)`, which makes an
+    Api of `clients` one-connection clients to `url` with the loader's bearer token."""
+    headers = {"Authorization": f"Bearer {token}"}
+    # One connection per client, keep-alive shorter than uvicorn's 5 s (see Api).
+    one = httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=2.0)
+    progress = progress_display(console)
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def open_api(url: str, clients: int, kind: type[A] = Api) -> A:  # type: ignore[assignment]
+            made = [
+                await stack.enter_async_context(
+                    httpx.AsyncClient(base_url=url, headers=headers, timeout=60.0, limits=one)
+                )
+                for _ in range(clients)
+            ]
+            return kind(made, progress)
+
+        with progress:
+            yield open_api
+
+
 def _retryable(response: httpx.Response) -> bool:
     if response.status_code in RETRYABLE:
         return True
@@ -308,14 +375,7 @@ class _Loader:
     ) -> Summary:
         started = time.perf_counter()
         headers = {"Authorization": f"Bearer {self.token}"}
-        progress = Progress(
-            TextColumn("{task.description:<26}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[note]}"),
-            console=self.console,
-        )
+        progress = progress_display(self.console)
         # Keep-alive shorter than uvicorn's 5 s, so a pooled connection is never reused
         # just as the server closes it.
         one = httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=2.0)

@@ -27,7 +27,6 @@ that very command, which replays.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 from collections import Counter, defaultdict
@@ -37,11 +36,9 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
-import httpx
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from grassroots_stack.demo.loader import Api, DemoLoadError, together
+from grassroots_stack.demo.loader import Api, DemoLoadError, Tokens, api_session, together
 
 CHINA = timezone(timedelta(hours=8))
 REDEMPTIONS = 10  # per community
@@ -219,7 +216,7 @@ class _Traffic:
         self.as_of = as_of
         self.year = as_of.year
         self.settle_timeout = settle_timeout
-        self.tokens: dict[tuple[str, str, str], str] = {}
+        self.tokens = Tokens(mint, "points")
         self.leaders: dict[str, list[str]] = {}  # community key -> member ids, best first
         self.shelves: list[Shelf] = []
         self.redemptions: list[RedemptionPlan] = []
@@ -234,74 +231,42 @@ class _Traffic:
     def key(self, what: str) -> str:
         return f"demo-{self.seed}:points:{what}"
 
-    def _token(self, subject: str, role: str, community: str) -> str:
-        cache = (subject, role, community)
-        if cache not in self.tokens:
-            self.tokens[cache] = self.mint(
-                subject=subject,
-                roles=[role],
-                communities=[community],
-                county=None,
-                department=None,
-            )
-        return self.tokens[cache]
-
     def staff(self, community: str) -> str:
-        return self._token(f"demo-points-staff-{community[:8]}", "community_staff", community)
+        return self.tokens.staff(community)
 
     def member(self, member_id: str, community: str) -> str:
-        return self._token(member_id, "member", community)
+        return self.tokens.member(member_id, community)
 
     async def run(
         self, organisation_url: str, points_url: str, county_token: str, console: Console
     ) -> PointsSummary:
         started = time.perf_counter()
-        headers = {"Authorization": f"Bearer {county_token}"}
-        one = httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=2.0)
-        progress = Progress(
-            TextColumn("{task.description:<26}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[note]}"),
-            console=console,
-        )
-        async with contextlib.AsyncExitStack() as stack:
-
-            async def clients(url: str, n: int) -> list[httpx.AsyncClient]:
-                return [
-                    await stack.enter_async_context(
-                        httpx.AsyncClient(base_url=url, headers=headers, timeout=60.0, limits=one)
-                    )
-                    for _ in range(n)
-                ]
-
-            with progress:
-                org = Api(await clients(organisation_url, 8), progress)
-                api = _PointsApi(await clients(points_url, 16), progress)
-                api.plan("points scored", len(self.communities))
-                await self._await_scoring(api)
-                self._plan_shelves()
-                api.plan("supermarket goods", sum(len(s.goods) for s in self.shelves))
-                await together(self._stock(api, s) for s in self.shelves)
-                await self._await_shelves(api)
-                org.plan("members, buildings", len(self.communities))
-                await together(
-                    self._plan_community(org, api, k, c) for k, c in self.communities.items()
-                )
-                await self._plan_rulebook(api)
-                # The communities were planned side by side: put the plans in one order.
-                self.redemptions.sort(key=lambda r: (r.community, r.key))
-                self.evaluations.sort(key=lambda e: (e.community_key, e.member))
-                self.awards.sort(key=lambda a: (a.community_key, a.kind))
-                self._plan_steps(api)
-                await together(
-                    [self._redemption_lane(api, m, plans) for m, plans in self._by_member()]
-                    + [self._evaluation_lane(api, e) for e in self.evaluations]
-                    + [self._award(api, a) for a in self.awards]
-                    + [self._publish_rulebook(api)]
-                )
-                await self._await_read_model(api)
+        async with api_session(console, county_token) as open_api:
+            org = await open_api(organisation_url, 8)
+            api = await open_api(points_url, 16, _PointsApi)
+            api.plan("points scored", len(self.communities))
+            await self._await_scoring(api)
+            self._plan_shelves()
+            api.plan("supermarket goods", sum(len(s.goods) for s in self.shelves))
+            await together(self._stock(api, s) for s in self.shelves)
+            await self._await_shelves(api)
+            org.plan("members, buildings", len(self.communities))
+            await together(
+                self._plan_community(org, api, k, c) for k, c in self.communities.items()
+            )
+            await self._plan_rulebook(api)
+            # The communities were planned side by side: put the plans in one order.
+            self.redemptions.sort(key=lambda r: (r.community, r.key))
+            self.evaluations.sort(key=lambda e: (e.community_key, e.member))
+            self.awards.sort(key=lambda a: (a.community_key, a.kind))
+            self._plan_steps(api)
+            await together(
+                [self._redemption_lane(api, m, plans) for m, plans in self._by_member()]
+                + [self._evaluation_lane(api, e) for e in self.evaluations]
+                + [self._award(api, a) for a in self.awards]
+                + [self._publish_rulebook(api)]
+            )
+            await self._await_read_model(api)
             sent, replayed = org.sent + api.sent, api.replayed
         return self._summary(time.perf_counter() - started, sent, replayed)
 

@@ -12,7 +12,6 @@ chosen household to the same people the organisation service names for it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 from collections import Counter
@@ -20,11 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from grassroots_stack.demo.loader import Api, DemoLoadError, together
+from grassroots_stack.demo.loader import Api, DemoLoadError, api_session, together
 
 PER_COMMUNITY = 50
 CHAIN_ROLES = (
@@ -174,35 +171,15 @@ class _Traffic:
         self, organisation_url: str, requests_url: str, county_token: str, console: Console
     ) -> TrafficSummary:
         started = time.perf_counter()
-        headers = {"Authorization": f"Bearer {county_token}"}
-        one = httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=2.0)
-        progress = Progress(
-            TextColumn("{task.description:<26}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[note]}"),
-            console=console,
-        )
-        async with contextlib.AsyncExitStack() as stack:
-
-            async def clients(url: str, n: int) -> list[httpx.AsyncClient]:
-                return [
-                    await stack.enter_async_context(
-                        httpx.AsyncClient(base_url=url, headers=headers, timeout=60.0, limits=one)
-                    )
-                    for _ in range(n)
-                ]
-
-            with progress:
-                org = Api(await clients(organisation_url, 8), progress)
-                api = Api(await clients(requests_url, 16), progress)
-                plans = self.plans = await self._plan(org)
-                api.plan("request routing", len(plans))
-                api.plan("requests", len(plans))
-                await self._await_routing(api, plans)
-                await together(self._lane(api, p) for p in plans if p.outcome != "merged")
-                await together(self._lane(api, p) for p in plans if p.outcome == "merged")
+        async with api_session(console, county_token) as open_api:
+            org = await open_api(organisation_url, 8)
+            api = await open_api(requests_url, 16)
+            plans = self.plans = await self._plan(org)
+            api.plan("request routing", len(plans))
+            api.plan("requests", len(plans))
+            await self._await_routing(api, plans)
+            await together(self._lane(api, p) for p in plans if p.outcome != "merged")
+            await together(self._lane(api, p) for p in plans if p.outcome == "merged")
         by_outcome = Counter(p.outcome for p in plans)
         samples = {p.outcome: self.ids[p.key] for p in reversed(plans)}
         return TrafficSummary(

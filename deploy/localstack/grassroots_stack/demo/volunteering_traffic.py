@@ -26,7 +26,6 @@ rota here is all in the future, so it adds claims and gaps, not hours.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 from collections import defaultdict
@@ -35,12 +34,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-import httpx
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from grassroots_stack.demo import dongan
-from grassroots_stack.demo.loader import Api, DemoLoadError, together
+from grassroots_stack.demo.loader import Api, DemoLoadError, Tokens, api_session, together
 
 PER_COMMUNITY = 9  # activities per community: two thirds past, a third to come
 MEMBERS = 48  # members per community who volunteer
@@ -253,7 +250,7 @@ class _Traffic:
         self.per_community = max(2, per_community)
         self.as_of = as_of
         self.settle_timeout = settle_timeout
-        self.tokens: dict[tuple[str, str], str] = {}
+        self.tokens = Tokens(mint, "volunteering")
         self.pools: dict[str, list[str]] = {}  # community key -> member ids
         self.teams: list[TeamPlan] = []
         self.activities: list[ActivityPlan] = []
@@ -266,69 +263,37 @@ class _Traffic:
     def key(self, what: str) -> str:
         return f"demo-{self.seed}:volunteering:{what}"
 
-    def _token(self, subject: str, role: str, community: str) -> str:
-        cache = (subject, role)
-        if cache not in self.tokens:
-            self.tokens[cache] = self.mint(
-                subject=subject,
-                roles=[role],
-                communities=[community],
-                county=None,
-                department=None,
-            )
-        return self.tokens[cache]
-
     def staff(self, community: str) -> str:
-        return self._token(f"demo-volunteering-staff-{community[:8]}", "community_staff", community)
+        return self.tokens.staff(community)
 
     def member(self, member_id: str, community: str) -> str:
-        return self._token(member_id, "member", community)
+        return self.tokens.member(member_id, community)
 
     async def run(
         self, organisation_url: str, volunteering_url: str, county_token: str, console: Console
     ) -> VolunteeringSummary:
         started = time.perf_counter()
-        headers = {"Authorization": f"Bearer {county_token}"}
-        one = httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=2.0)
-        progress = Progress(
-            TextColumn("{task.description:<26}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[note]}"),
-            console=console,
-        )
-        async with contextlib.AsyncExitStack() as stack:
-
-            async def clients(url: str, n: int) -> list[httpx.AsyncClient]:
-                return [
-                    await stack.enter_async_context(
-                        httpx.AsyncClient(base_url=url, headers=headers, timeout=60.0, limits=one)
-                    )
-                    for _ in range(n)
-                ]
-
-            with progress:
-                org = Api(await clients(organisation_url, 8), progress)
-                api = Api(await clients(volunteering_url, 16), progress)
-                org.plan("volunteer members", len(self.communities))
-                await together(self._read_members(org, k, c) for k, c in self.communities.items())
-                self._plan()
-                self._plan_steps(api)
-                await self._await_directory(api)
-                await together(self._register_team(api, t) for t in self.teams)
-                await together(
-                    [self._team_lane(api, t) for t in self.teams]
-                    + [self._schedule(api, a) for a in self.activities]
-                    + [self._open_rota(api, r) for r in self.rotas]
-                )
-                await self._await_schedules(api)
-                await together(
-                    [self._past_lane(api, a) for a in self.activities if a.past]
-                    + [self._upcoming_lane(api, a) for a in self.activities if not a.past]
-                    + [self._rota_lane(api, r) for r in self.rotas]
-                )
-                await self._await_hours(api)
+        async with api_session(console, county_token) as open_api:
+            org = await open_api(organisation_url, 8)
+            api = await open_api(volunteering_url, 16)
+            org.plan("volunteer members", len(self.communities))
+            await together(self._read_members(org, k, c) for k, c in self.communities.items())
+            self._plan()
+            self._plan_steps(api)
+            await self._await_directory(api)
+            await together(self._register_team(api, t) for t in self.teams)
+            await together(
+                [self._team_lane(api, t) for t in self.teams]
+                + [self._schedule(api, a) for a in self.activities]
+                + [self._open_rota(api, r) for r in self.rotas]
+            )
+            await self._await_schedules(api)
+            await together(
+                [self._past_lane(api, a) for a in self.activities if a.past]
+                + [self._upcoming_lane(api, a) for a in self.activities if not a.past]
+                + [self._rota_lane(api, r) for r in self.rotas]
+            )
+            await self._await_hours(api)
             sent, replayed = org.sent + api.sent, api.replayed
         return self._summary(time.perf_counter() - started, sent, replayed)
 
