@@ -22,7 +22,11 @@ from tests.support.databases import fresh_database
 
 pytestmark = pytest.mark.integration
 
-MIGRATIONS = (routing_model.MIGRATION, request_model.MIGRATION)
+MIGRATIONS = (routing_model.MIGRATION, request_model.MIGRATION, request_model.HOUSEHOLDS)
+
+
+def _timer(pool, runner: CommandRunner, store: PostgresEventStore) -> DurableTimer:
+    return DurableTimer(pool, request_model.TIMERS, timer_fire(runner, store, pool))
 
 
 def _runner(pool) -> tuple[CommandRunner, PostgresEventStore]:
@@ -78,7 +82,7 @@ async def test_a_deadline_passing_while_down_fires_once_after_the_restart(stack)
         await asyncio.sleep(1.2)
 
         runner, store = _runner(pool)  # the restarted instance
-        timer = DurableTimer(pool, request_model.TIMERS, timer_fire(runner, store))
+        timer = _timer(pool, runner, store)
         assert await timer.tick() == 1
         assert await timer.tick() == 0  # nothing else is due
         assert await _stored(store, "r-1") == [
@@ -105,7 +109,7 @@ async def test_a_crash_between_firing_and_forgetting_does_not_fire_twice(stack):
             "SELECT due_at FROM rq_timers WHERE request_id = 'r-2' AND deadline = 'response'"
         )
         await asyncio.sleep(0.4)
-        assert await DurableTimer(pool, request_model.TIMERS, timer_fire(runner, store)).tick() == 1
+        assert await _timer(pool, runner, store).tick() == 1
         # As if the delete had never committed: the row is back for the next instance.
         await pool.execute(
             "INSERT INTO rq_timers (request_id, deadline, community_id, due_at)"
@@ -113,7 +117,7 @@ async def test_a_crash_between_firing_and_forgetting_does_not_fire_twice(stack):
             due_at,
         )
         runner, store = _runner(pool)
-        assert await DurableTimer(pool, request_model.TIMERS, timer_fire(runner, store)).tick() == 1
+        assert await _timer(pool, runner, store).tick() == 1
         assert (await _stored(store, "r-2")).count("DeadlineMissed") == 1
 
 
@@ -127,8 +131,8 @@ async def test_two_timer_instances_on_the_same_due_rows_raise_each_deadline_once
         await asyncio.sleep(0.3)
         (a, sa), (b, sb) = _runner(pool), _runner(pool)
         first, second = (
-            DurableTimer(pool, request_model.TIMERS, timer_fire(a, sa), batch=7),
-            DurableTimer(pool, request_model.TIMERS, timer_fire(b, sb), batch=7),
+            DurableTimer(pool, request_model.TIMERS, timer_fire(a, sa, pool), batch=7),
+            DurableTimer(pool, request_model.TIMERS, timer_fire(b, sb, pool), batch=7),
         )
         handled = 0
         while True:
@@ -146,7 +150,7 @@ async def test_a_deadline_not_yet_due_is_left_alone(stack):
         runner, store = _runner(pool)
         await _submit(runner, "r-9", timedelta(hours=2))
         await _project(pool, store)
-        assert await DurableTimer(pool, request_model.TIMERS, timer_fire(runner, store)).tick() == 0
+        assert await _timer(pool, runner, store).tick() == 0
         assert await _stored(store, "r-9") == ["RequestSubmitted", "RequestRouted"]
         later = await pool.fetchval(
             "SELECT due_at FROM rq_timers WHERE request_id = 'r-9' AND deadline = 'response'"

@@ -952,3 +952,28 @@ def test_stored_events_decode_back_to_the_same_events_when_read_from_the_store()
     assert len(story) == 14
     for event in story:
         assert types.decode(event.stored_type(), event.model_dump(mode="json")) == event
+
+
+# --- re-route when the chain changes -----------------------------------------------------
+
+NEW_CHAIN = rq.Route(level="building", responsible_ids=("m-new", FAR))
+
+
+def test_an_open_request_follows_the_new_chain_when_rerouted():
+    [routed] = decide(state_of(submit()), rq.RerouteRequest(request_id=REQUEST, route=NEW_CHAIN))
+    assert routed == rq.RequestRouted(request_id=REQUEST, route=NEW_CHAIN, at=NOW)
+    assert fold([*given(submit()), routed]).responsible_ids == ("m-new", FAR)
+
+
+def test_a_reroute_changes_nothing_when_the_chain_is_the_same():
+    assert decide(state_of(submit()), rq.RerouteRequest(request_id=REQUEST, route=CHAIN)) == []
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [CLAIMED, (submit(), escalate(STAFF, "community")), (submit(), cancel())],
+    ids=["taken", "whistled_up", "cancelled"],
+)
+def test_a_reroute_leaves_a_request_alone_when_it_is_taken_whistled_up_or_final(steps):
+    state = state_of(*steps)
+    assert decide(state, rq.RerouteRequest(request_id=REQUEST, route=NEW_CHAIN)) == []

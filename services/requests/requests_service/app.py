@@ -26,7 +26,7 @@ def spec(settings: RequestsSettings) -> runtime.ServiceSpec:
         )
 
     def workers(rt: runtime.Runtime) -> tuple[runtime.Worker, ...]:
-        fire = timer_fire(rt.extras["runner"], rt.store)
+        fire = timer_fire(rt.extras["runner"], rt.store, rt.pool)
         timer = DurableTimer(
             rt.pool,
             request_model.TIMERS,
@@ -47,7 +47,7 @@ def spec(settings: RequestsSettings) -> runtime.ServiceSpec:
         version="0.1.0",
         produces=(REQUESTS_EVENTS,),
         routers=(commands.router, queries.router, open311.router),
-        migrations=(routing_model.MIGRATION, request_model.MIGRATION),
+        migrations=(routing_model.MIGRATION, request_model.MIGRATION, request_model.HOUSEHOLDS),
         projectors=lambda _rt: (routing_model.projector(), request_model.projector()),
         on_start=on_start,
         workers=workers,

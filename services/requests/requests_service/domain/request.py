@@ -172,6 +172,14 @@ class MarkDeadline(Command):
     )
 
 
+class RerouteRequest(Command):
+    """The address's chain changed (a new group leader, say): an open request that nobody
+    took yet goes to the new chain."""
+
+    request_id: EntityId
+    route: Route
+
+
 class CancelRequest(Command):
     request_id: EntityId
     by: Actor
@@ -208,6 +216,7 @@ RequestCommand = (
     | EscalateRequest
     | ReportForWhistle
     | MarkDeadline
+    | RerouteRequest
     | CancelRequest
     | RejectRequest
     | MergeRequest
@@ -464,6 +473,17 @@ def decide(
             return _department_report(state, command, now)
         case MarkDeadline():
             return _deadline(state, command, now)
+        case RerouteRequest():
+            # Only an open request still on its grid chain: one taken, or whistled up to
+            # the community or a department, stays with whoever has it now.
+            if state.status != "open" or state.level not in GRID_LEVELS:
+                return []
+            if (command.route.level, command.route.responsible_ids) == (
+                state.level,
+                state.responsible_ids,
+            ):
+                return []
+            return [RequestRouted(request_id=state.request_id, route=command.route, at=now)]
         case CancelRequest():
             _require_submitter(state, command.by)
             _require_active(state)

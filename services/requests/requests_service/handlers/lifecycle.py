@@ -14,6 +14,7 @@ from grassroots_eventkit.timers import Fire
 
 from requests_service.domain import request as rq
 from requests_service.domain.catalogue import CATEGORIES, DEPARTMENTS
+from requests_service.domain.routing import route_for
 from requests_service.handlers.access import actor_for, require_staff
 from requests_service.views import routing_model
 
@@ -179,12 +180,16 @@ async def merge(
     return accepted
 
 
-def timer_fire(runner: CommandRunner, store: EventStore) -> Fire:
-    """The durable timer's command: MarkDeadline, with the category's department for an
-    automatic whistle from the community level."""
+def timer_fire(runner: CommandRunner, store: EventStore, pool: asyncpg.Pool) -> Fire:
+    """The durable timer's commands: MarkDeadline, with the category's department for an
+    automatic whistle from the community level; and a re-route when the address's chain
+    changed."""
 
     async def fire(request_id: str, deadline: str, due_at: datetime) -> None:
         state = await current(store, request_id)
+        if deadline == "reroute":
+            await _reroute(state)
+            return
         category = CATEGORIES.get(state.category)
         cmd = rq.MarkDeadline(
             request_id=request_id,
@@ -193,5 +198,20 @@ def timer_fire(runner: CommandRunner, store: EventStore) -> Fire:
             department=category.department if category else None,
         )
         await _run(runner, CommandContext(actor="timer"), request_id, cmd)
+
+    async def _reroute(state: rq.Request) -> None:
+        a = state.address
+        try:
+            where = await routing_model.resolve_place(
+                pool,
+                community_id=a.community_id,
+                compound_id=a.compound_id,
+                building_id=a.building_id,
+                household_id=a.household_id,
+            )
+        except routing_model.UnknownPlace:
+            return  # the place is gone (a retired building): staff decide
+        cmd = rq.RerouteRequest(request_id=state.request_id, route=route_for(where.chain))
+        await _run(runner, CommandContext(actor="policy:reroute"), state.request_id, cmd)
 
     return fire

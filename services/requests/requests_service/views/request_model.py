@@ -80,6 +80,16 @@ CREATE INDEX rq_timers_due ON rq_timers (due_at);
 )
 
 
+# Where a re-route looks for the requests a change of the grid touches.
+HOUSEHOLDS = Migration(
+    name="requests.0003_request_household",
+    sql="""
+ALTER TABLE rq_requests ADD COLUMN household_id text;
+CREATE INDEX rq_requests_open_building ON rq_requests (building_id) WHERE status = 'open';
+""",
+)
+
+
 def _request(assignments: str) -> str:
     return f"UPDATE rq_requests SET {assignments} WHERE community_id = $1 AND request_id = $2"
 
@@ -129,6 +139,10 @@ RULES: Rules = rules(
                     e.respond_by,
                     e.resolve_by,
                 ),
+            ),
+            Write(
+                _request("household_id = $3"),
+                lambda e: (e.community_id, e.request_id, e.household_id),
             ),
             Write(_timer("response"), lambda e: (e.community_id, e.request_id, e.respond_by)),
             Write(_timer("resolution"), lambda e: (e.community_id, e.request_id, e.resolve_by)),

@@ -8,11 +8,13 @@ compound → the branch secretary. Nobody on the chain: the community's staff ha
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
 from grassroots_contracts.organisation import communities, grid, members, party
 from grassroots_contracts.topics import ORGANISATION_EVENTS
+from grassroots_eventkit.codec import ReceivedEvent
 from grassroots_eventkit.migrations import Migration
 from grassroots_eventkit.tables import Rules, TableProjector, Write, rules
 
@@ -231,8 +233,66 @@ RULES: Rules = rules(
 )
 
 
-def projector() -> TableProjector:
-    return TableProjector(GROUP, (ORGANISATION_EVENTS.name,), RULES)
+# Events that change who answers for a place: (the place's id field, the kind of place).
+REROUTING: dict[str, tuple[str, str]] = {
+    party.PartyGroupFormed.event_type: ("building_id", "building"),
+    party.PartyGroupLeaderReplaced.event_type: ("building_id", "building"),
+    party.PartyGroupDissolved.event_type: ("building_id", "building"),
+    grid.BuildingHeadAppointed.event_type: ("building_id", "building"),
+    grid.BuildingMoved.event_type: ("building_id", "building"),
+    grid.HouseholdMemberAssigned.event_type: ("household_id", "household"),
+    party.CommitteeMemberAppointed.event_type: ("area_id", "area"),
+    party.CommitteeMemberRemoved.event_type: ("area_id", "area"),
+    party.BranchSecretaryAppointed.event_type: ("compound_id", "compound"),
+    party.BranchDissolved.event_type: ("compound_id", "compound"),
+}
+
+# Open requests still on a grid chain in the touched places: due for a re-route now (a
+# row of the durable timer's table, so it survives restarts and runs once).
+_REROUTE = """
+INSERT INTO rq_timers (request_id, deadline, community_id, due_at)
+SELECT r.request_id, 'reroute', r.community_id, now()
+FROM rq_requests r
+WHERE r.status = 'open' AND r.level IN ('household', 'building', 'area', 'compound')
+  AND (r.building_id = ANY($1::text[]) OR r.household_id = ANY($2::text[])
+       OR r.compound_id = ANY($3::text[])
+       OR r.building_id IN (SELECT building_id FROM rt_buildings
+                            WHERE area_id = ANY($4::text[])))
+ON CONFLICT (request_id, deadline) DO UPDATE SET due_at = excluded.due_at
+"""
+
+
+class RoutingProjector(TableProjector):
+    """The routing table, and a re-route of the open requests its changes touch:
+    `when_responsibility_changes_reroute_open_requests`."""
+
+    def __init__(self) -> None:
+        super().__init__(GROUP, (ORGANISATION_EVENTS.name,), RULES)
+
+    async def apply(self, conn: asyncpg.Connection, events: Sequence[ReceivedEvent]) -> None:
+        await super().apply(conn, events)
+        touched: dict[str, set[str]] = {
+            "building": set(),
+            "household": set(),
+            "compound": set(),
+            "area": set(),
+        }
+        for event in events:
+            found = REROUTING.get(event.event_type)
+            if found and isinstance(event.payload.get(found[0]), str):
+                touched[found[1]].add(event.payload[found[0]])
+        if any(touched.values()):
+            await conn.execute(
+                _REROUTE,
+                sorted(touched["building"]),
+                sorted(touched["household"]),
+                sorted(touched["compound"]),
+                sorted(touched["area"]),
+            )
+
+
+def projector() -> RoutingProjector:
+    return RoutingProjector()
 
 
 @dataclass(frozen=True, slots=True)
