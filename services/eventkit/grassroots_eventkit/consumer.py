@@ -95,8 +95,10 @@ class IdempotentConsumer:
         batch_size: int = 2000,
         max_attempts: int = 3,
         client_id: str | None = None,
+        group_suffix: str = "",
     ) -> None:
         self._projector = projector
+        self._group = projector.group + group_suffix
         self._bootstrap = bootstrap
         self._pool = pool
         self._dlq = dlq_producer
@@ -112,7 +114,7 @@ class IdempotentConsumer:
 
     @property
     def group(self) -> str:
-        return self._projector.group
+        return self._group
 
     def stop(self) -> None:
         self._stopping.set()

@@ -125,7 +125,8 @@ async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Runtime
     )
     projectors = list(spec.projectors(rt)) if "consumer" in settings.roles else []
     if settings.create_topics:
-        topics = [*spec.produces, *(dead_letter_spec(p.group) for p in projectors)]
+        suffix = settings.consumer_group_suffix
+        topics = [*spec.produces, *(dead_letter_spec(p.group + suffix) for p in projectors)]
         if topics:
             await ensure_topics(
                 settings.kafka_bootstrap,
@@ -156,9 +157,10 @@ async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Runtime
             batch_size=settings.consumer_batch_size,
             max_attempts=settings.consumer_max_attempts,
             client_id=f"{spec.name}-{projector.group}",
+            group_suffix=settings.consumer_group_suffix,
         )
         rt.consumers.append(consumer)
-        rt._tasks.append(asyncio.create_task(consumer.run(), name=f"consumer:{projector.group}"))
+        rt._tasks.append(asyncio.create_task(consumer.run(), name=f"consumer:{consumer.group}"))
     if spec.on_start:
         await spec.on_start(rt)
     if "consumer" in settings.roles:

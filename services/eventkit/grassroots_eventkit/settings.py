@@ -50,6 +50,9 @@ class ServiceSettings(BaseSettings):
     consumer_batch_size: int = Field(default=2000, ge=1)
     consumer_max_attempts: int = Field(default=3, ge=1)
     command_max_retries: int = Field(default=10, ge=0)
+    # Appended to every consumer group (and its dead-letter topic): a second deployment of
+    # a service on the same brokers, with its own database, keeps groups of its own.
+    consumer_group_suffix: str = Field(default="", pattern=r"^[A-Za-z0-9._-]*$", max_length=60)
 
     # Named crash points for fault-injection tests (see failpoints.py); empty in production.
     failpoints: frozenset[str] = frozenset()
