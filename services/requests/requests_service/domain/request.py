@@ -16,385 +16,114 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Literal
 
-from grassroots_contracts.requests.lifecycle import Channel, Level, Rating, Resolver, WhistleKind
+from grassroots_contracts.requests.lifecycle import Channel, Level, Resolver, WhistleKind
 from grassroots_eventkit.domain import (
-    Command,
     CommandRejected,
     Decider,
-    DomainEvent,
     EventTypes,
     IdFactory,
     InvalidValue,
     NotFound,
 )
-from grassroots_eventkit.values import EntityId, PersonName, Phone, written_text
-from pydantic import AfterValidator, AnyHttpUrl, AwareDatetime, BaseModel, ConfigDict, Field
-from pydantic import StringConstraints as Text
 
-from requests_service.domain.catalogue import DeadlineRule
+from requests_service.domain.request_commands import (
+    FINAL,
+    GRID_LEVELS,
+    Actor,
+    Address,
+    AssignRequest,
+    CancelRequest,
+    ClaimRequest,
+    Contact,
+    DeadlineKind,
+    EscalateRequest,
+    JoinSupporters,
+    MarkDeadline,
+    MergeRequest,
+    Note,
+    NoteProgress,
+    RateRequest,
+    RejectRequest,
+    ReportForWhistle,
+    RequestCommand,
+    RequestText,
+    RerouteRequest,
+    ResolveRequest,
+    Route,
+    Status,
+    SubmitRequest,
+)
+from requests_service.domain.request_events import (
+    DeadlineMissed,
+    DepartmentReported,
+    ProgressNoted,
+    RequestCancelled,
+    RequestClaimed,
+    RequestClosed,
+    RequestEscalated,
+    RequestEvent,
+    RequestMerged,
+    RequestRated,
+    RequestRejected,
+    RequestReopened,
+    RequestResolved,
+    RequestRouted,
+    RequestSubmitted,
+    SupportersJoined,
+)
+
+# Commands and events live in their own modules; `request` is how callers name them all.
+__all__ = [
+    "DECIDER",
+    "FINAL",
+    "GRID_LEVELS",
+    "STREAM_TYPE",
+    "Actor",
+    "Address",
+    "AssignRequest",
+    "CancelRequest",
+    "ClaimRequest",
+    "Contact",
+    "DeadlineKind",
+    "DeadlineMissed",
+    "DepartmentReported",
+    "EscalateRequest",
+    "Holder",
+    "JoinSupporters",
+    "MarkDeadline",
+    "MergeRequest",
+    "Note",
+    "NoteProgress",
+    "ProgressNoted",
+    "RateRequest",
+    "RejectRequest",
+    "ReportForWhistle",
+    "Request",
+    "RequestCancelled",
+    "RequestClaimed",
+    "RequestClosed",
+    "RequestCommand",
+    "RequestEscalated",
+    "RequestEvent",
+    "RequestMerged",
+    "RequestRated",
+    "RequestRejected",
+    "RequestReopened",
+    "RequestResolved",
+    "RequestRouted",
+    "RequestSubmitted",
+    "RequestText",
+    "RerouteRequest",
+    "ResolveRequest",
+    "Route",
+    "Status",
+    "SubmitRequest",
+    "SupportersJoined",
+]
 
 STREAM_TYPE = "request"
-
-Status = Literal["open", "claimed", "resolved", "closed", "cancelled", "rejected", "merged"]
-FINAL: frozenset[str] = frozenset({"closed", "cancelled", "rejected", "merged"})
-DeadlineKind = Literal["response", "resolution", "confirmation"]
-# Levels inside the community's own grid, below its staff.
-GRID_LEVELS: frozenset[str] = frozenset({"household", "building", "area", "compound"})
-
-RequestText = Annotated[
-    str, Text(strip_whitespace=True, min_length=1, max_length=2000), AfterValidator(written_text)
-]
-Note = Annotated[
-    str, Text(strip_whitespace=True, min_length=1, max_length=1000), AfterValidator(written_text)
-]
-
-
-class Address(BaseModel):
-    """A grid position, filled in from the routing model: the handler has checked it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    community_id: EntityId
-    compound_id: EntityId | None = None
-    area_id: EntityId | None = None
-    building_id: EntityId | None = None
-    household_id: EntityId | None = None
-
-
-class Contact(BaseModel):
-    """Personal data: kept in this service's store, never in a public event."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: PersonName
-    phone: Phone
-
-
-class Route(BaseModel):
-    """Who answers for the address, nearest first; empty means the community's staff."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    level: Level
-    responsible_ids: tuple[str, ...] = ()
-
-
-class Actor(BaseModel):
-    """Who acts, as the handler established it from the token."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kind: Literal["resident", "member", "department", "community"]
-    id: str
-
-
-# --- commands ---------------------------------------------------------------------------
-
-
-class SubmitRequest(Command):
-    request_id: EntityId
-    county: str
-    address: Address
-    category: str
-    channel: Channel
-    text: RequestText
-    photos: tuple[AnyHttpUrl, ...] = Field(default=(), max_length=9)
-    contact: Contact | None = None
-    resident_id: str | None = None
-    deadlines: DeadlineRule
-    route: Route
-
-
-class ClaimRequest(Command):
-    """A member in the chain reports for duty on it (党员报到)."""
-
-    request_id: EntityId
-    member_id: str
-
-
-class AssignRequest(Command):
-    """Community staff give it to a member."""
-
-    request_id: EntityId
-    member_id: str
-    by: str
-
-
-class NoteProgress(Command):
-    request_id: EntityId
-    by: Actor
-    note: Note
-
-
-class ResolveRequest(Command):
-    request_id: EntityId
-    by: Actor
-    resolution: Note
-    confirm_within: timedelta
-
-
-class RateRequest(Command):
-    request_id: EntityId
-    by: Actor
-    rating: Rating
-    comment: Note | None = None
-    max_reopenings: int = Field(ge=0)
-
-
-class EscalateRequest(Command):
-    """Blow the whistle (吹哨)."""
-
-    request_id: EntityId
-    by: Actor
-    to_level: Literal["community", "department"]
-    department: str | None = None
-    whistle: WhistleKind
-    reason: Note
-
-
-class ReportForWhistle(Command):
-    """The department the whistle called reports for duty (报到)."""
-
-    request_id: EntityId
-    department: str
-
-
-class MarkDeadline(Command):
-    """Asked by the timer once a deadline has passed; answered at most once per deadline."""
-
-    request_id: EntityId
-    deadline: DeadlineKind
-    due_at: AwareDatetime
-    department: str | None = Field(
-        default=None, description="who an automatic whistle calls from the community level"
-    )
-
-
-class RerouteRequest(Command):
-    """The address's chain changed (a new group leader, say): an open request that nobody
-    took yet goes to the new chain."""
-
-    request_id: EntityId
-    route: Route
-
-
-class CancelRequest(Command):
-    request_id: EntityId
-    by: Actor
-    reason: Note | None = None
-
-
-class RejectRequest(Command):
-    request_id: EntityId
-    by: Actor
-    reason: Note
-
-
-class MergeRequest(Command):
-    """Fold this duplicate into `into_request_id` (the handler runs JoinSupporters there)."""
-
-    request_id: EntityId
-    into_request_id: EntityId
-    by: Actor
-
-
-class JoinSupporters(Command):
-    request_id: EntityId
-    from_request_id: EntityId
-    supporters: tuple[str, ...]
-
-
-RequestCommand = (
-    SubmitRequest
-    | ClaimRequest
-    | AssignRequest
-    | NoteProgress
-    | ResolveRequest
-    | RateRequest
-    | EscalateRequest
-    | ReportForWhistle
-    | MarkDeadline
-    | RerouteRequest
-    | CancelRequest
-    | RejectRequest
-    | MergeRequest
-    | JoinSupporters
-)
-
-
-# --- events -----------------------------------------------------------------------------
-
-
-class RequestSubmitted(DomainEvent):
-    event_name = "RequestSubmitted"
-
-    request_id: str
-    county: str
-    address: Address
-    category: str
-    channel: Channel
-    text: str
-    photos: tuple[str, ...]
-    contact: Contact | None
-    resident_id: str | None
-    submitted_by: str
-    at: AwareDatetime
-    respond_by: AwareDatetime
-    resolve_by: AwareDatetime
-
-
-class RequestRouted(DomainEvent):
-    event_name = "RequestRouted"
-
-    request_id: str
-    route: Route
-    at: AwareDatetime
-
-
-class RequestClaimed(DomainEvent):
-    event_name = "RequestClaimed"
-
-    request_id: str
-    member_id: str
-    assigned_by: str | None
-    at: AwareDatetime
-    within_deadline: bool
-
-
-class ProgressNoted(DomainEvent):
-    event_name = "ProgressNoted"
-
-    request_id: str
-    by: Actor
-    note: str
-    at: AwareDatetime
-
-
-class RequestEscalated(DomainEvent):
-    event_name = "RequestEscalated"
-
-    request_id: str
-    from_level: Level
-    to_level: Level
-    department: str | None
-    whistle: WhistleKind
-    reason: str
-    automatic: bool
-    by: Actor | None
-    at: AwareDatetime
-
-
-class DepartmentReported(DomainEvent):
-    event_name = "DepartmentReported"
-
-    request_id: str
-    department: str
-    at: AwareDatetime
-
-
-class RequestResolved(DomainEvent):
-    event_name = "RequestResolved"
-
-    request_id: str
-    by: Actor
-    resolution: str
-    level: Level
-    at: AwareDatetime
-    within_deadline: bool
-    confirm_by: AwareDatetime
-
-
-class RequestRated(DomainEvent):
-    event_name = "RequestRated"
-
-    request_id: str
-    rating: Rating
-    comment: str | None
-    resolved_by: Actor
-    at: AwareDatetime
-
-
-class RequestReopened(DomainEvent):
-    event_name = "RequestReopened"
-
-    request_id: str
-    at: AwareDatetime
-    resolve_by: AwareDatetime
-    previously_resolved_by: Actor
-
-
-class RequestClosed(DomainEvent):
-    event_name = "RequestClosed"
-
-    request_id: str
-    outcome: Literal["resolved", "unresolved"]
-    reason: Literal["rated", "not_confirmed", "reopened_too_often"]
-    at: AwareDatetime
-
-
-class RequestCancelled(DomainEvent):
-    event_name = "RequestCancelled"
-
-    request_id: str
-    reason: str | None
-    at: AwareDatetime
-
-
-class RequestRejected(DomainEvent):
-    event_name = "RequestRejected"
-
-    request_id: str
-    by: Actor
-    reason: str
-    at: AwareDatetime
-
-
-class RequestMerged(DomainEvent):
-    event_name = "RequestMerged"
-
-    request_id: str
-    into_request_id: str
-    at: AwareDatetime
-
-
-class SupportersJoined(DomainEvent):
-    event_name = "SupportersJoined"
-
-    request_id: str
-    from_request_id: str
-    supporters: tuple[str, ...]
-
-
-class DeadlineMissed(DomainEvent):
-    event_name = "DeadlineMissed"
-
-    request_id: str
-    deadline: Literal["response", "resolution"]
-    due_at: AwareDatetime
-    level: Level
-    at: AwareDatetime
-
-
-RequestEvent = (
-    RequestSubmitted
-    | RequestRouted
-    | RequestClaimed
-    | ProgressNoted
-    | RequestEscalated
-    | DepartmentReported
-    | RequestResolved
-    | RequestRated
-    | RequestReopened
-    | RequestClosed
-    | RequestCancelled
-    | RequestRejected
-    | RequestMerged
-    | SupportersJoined
-    | DeadlineMissed
-)
-
 
 # --- state ------------------------------------------------------------------------------
 
