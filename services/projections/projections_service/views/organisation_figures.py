@@ -1,0 +1,281 @@
+"""Coverage (有效覆盖) and the double report (双报到) of each community, from the organisation
+service's public topic.
+
+The tables keep only what the two figures need; the definitions are the organisation
+service's own (its grid_queries.coverage and .reporting), so both sides agree:
+
+- coverage: compounds with a branch / compounds; buildings not retired with a party group /
+  buildings not retired; households with a responsible member / households;
+- reporting rate of a year: in-service members living in the community who reported both
+  to it (role residence) and to their contact community that year / in-service members
+  living in the community.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import asyncpg
+from grassroots_contracts.organisation import grid, members, party
+from grassroots_contracts.topics import ORGANISATION_EVENTS
+from grassroots_eventkit.migrations import Migration
+from grassroots_eventkit.tables import Rules, TableProjector, Write, rules
+
+GROUP = "grassroots.projections.organisation_figures"
+
+MIGRATION = Migration(
+    name="projections.0002_organisation_figures",
+    sql="""
+CREATE TABLE pj_org_compounds (
+    community_id text NOT NULL,
+    compound_id  text NOT NULL,
+    branch_id    text,
+    PRIMARY KEY (community_id, compound_id)
+);
+CREATE TABLE pj_org_buildings (
+    community_id text NOT NULL,
+    building_id  text NOT NULL,
+    compound_id  text NOT NULL,
+    has_group    boolean NOT NULL DEFAULT false,
+    retired      boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (community_id, building_id)
+);
+CREATE TABLE pj_org_households (
+    community_id text NOT NULL,
+    household_id text NOT NULL,
+    building_id  text NOT NULL,
+    member_id    text,
+    PRIMARY KEY (community_id, household_id)
+);
+CREATE TABLE pj_org_members (
+    community_id         text NOT NULL,
+    member_id            text NOT NULL,
+    kind                 text NOT NULL,
+    contact_community_id text,
+    PRIMARY KEY (community_id, member_id)
+);
+CREATE UNIQUE INDEX pj_org_members_id ON pj_org_members (member_id);
+CREATE TABLE pj_org_reports (
+    community_id text NOT NULL,
+    member_id    text NOT NULL,
+    period       integer NOT NULL,
+    role         text NOT NULL,
+    PRIMARY KEY (community_id, member_id, period)
+);
+""",
+)
+
+
+def _update(table: str, assignments: str, key: str) -> str:
+    return f"UPDATE {table} SET {assignments} WHERE community_id = $1 AND {key} = $2"
+
+
+RULES: Rules = rules(
+    (
+        grid.CompoundRegistered,
+        Write(
+            "INSERT INTO pj_org_compounds (community_id, compound_id) VALUES ($1, $2)"
+            " ON CONFLICT DO NOTHING",
+            lambda e: (e.community_id, e.compound_id),
+        ),
+    ),
+    (
+        grid.BuildingRegistered,
+        Write(
+            "INSERT INTO pj_org_buildings (community_id, building_id, compound_id)"
+            " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            lambda e: (e.community_id, e.building_id, e.compound_id),
+        ),
+    ),
+    (
+        grid.BuildingRetired,
+        Write(
+            _update("pj_org_buildings", "retired = true", "building_id"),
+            lambda e: (e.community_id, e.building_id),
+        ),
+    ),
+    (
+        grid.HouseholdsAdded,
+        Write(
+            "INSERT INTO pj_org_households (community_id, household_id, building_id)"
+            " SELECT $1, h, $2 FROM unnest($3::text[]) AS x(h) ON CONFLICT DO NOTHING",
+            lambda e: (e.community_id, e.building_id, [h.household_id for h in e.households]),
+        ),
+    ),
+    (
+        grid.HouseholdRetired,
+        Write(
+            "DELETE FROM pj_org_households WHERE community_id = $1 AND household_id = $2",
+            lambda e: (e.community_id, e.household_id),
+        ),
+    ),
+    (
+        grid.HouseholdMemberAssigned,
+        Write(
+            _update("pj_org_households", "member_id = $3", "household_id"),
+            lambda e: (e.community_id, e.household_id, e.member_id),
+        ),
+    ),
+    (
+        party.BranchEstablished,
+        Write(
+            _update("pj_org_compounds", "branch_id = $3", "compound_id"),
+            lambda e: (e.community_id, e.compound_id, e.branch_id),
+        ),
+    ),
+    (
+        party.BranchDissolved,
+        (
+            Write(
+                _update("pj_org_compounds", "branch_id = NULL", "compound_id"),
+                lambda e: (e.community_id, e.compound_id),
+            ),
+            # A branch's building groups end with it (the organisation service does the same).
+            Write(
+                _update("pj_org_buildings", "has_group = false", "compound_id"),
+                lambda e: (e.community_id, e.compound_id),
+            ),
+        ),
+    ),
+    (
+        party.PartyGroupFormed,
+        Write(
+            _update("pj_org_buildings", "has_group = true", "building_id"),
+            lambda e: (e.community_id, e.building_id),
+        ),
+    ),
+    (
+        party.PartyGroupDissolved,
+        Write(
+            _update("pj_org_buildings", "has_group = false", "building_id"),
+            lambda e: (e.community_id, e.building_id),
+        ),
+    ),
+    (
+        members.MemberRegistered,
+        Write(
+            "INSERT INTO pj_org_members (community_id, member_id, kind, contact_community_id)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            lambda e: (e.community_id, e.member_id, e.kind, e.contact_community_id),
+        ),
+    ),
+    (
+        # The member's row moves to the new community: the key includes the community.
+        members.MemberResidenceTransferred,
+        Write(
+            "UPDATE pj_org_members SET community_id = $2 WHERE member_id = $1",
+            lambda e: (e.member_id, e.to_community_id),
+        ),
+    ),
+    (
+        members.MemberContactCommunitySet,
+        Write(
+            "UPDATE pj_org_members SET contact_community_id = $2 WHERE member_id = $1",
+            lambda e: (e.member_id, e.community_id),
+        ),
+    ),
+    (
+        members.MemberReported,
+        Write(
+            "INSERT INTO pj_org_reports (community_id, member_id, period, role)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            lambda e: (e.community_id, e.member_id, e.period, e.role),
+        ),
+    ),
+)
+
+
+def projector() -> TableProjector:
+    return TableProjector(GROUP, (ORGANISATION_EVENTS.name,), RULES)
+
+
+Db: TypeAlias = asyncpg.Pool | asyncpg.Connection
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    total: int
+    covered: int
+
+    @property
+    def rate(self) -> float | None:
+        return round(self.covered / self.total, 4) if self.total else None
+
+
+@dataclass(frozen=True, slots=True)
+class Reporting:
+    period: int
+    in_service: int
+    reported_residence: int
+    reported_contact: int
+    reported_both: int
+
+    @property
+    def rate(self) -> float | None:
+        return round(self.reported_both / self.in_service, 4) if self.in_service else None
+
+
+async def coverage(db: Db, community_id: str) -> dict[str, Ratio]:
+    row = await db.fetchrow(
+        """
+        SELECT
+          (SELECT count(*) FROM pj_org_compounds WHERE community_id = $1) AS compounds,
+          (SELECT count(*) FROM pj_org_compounds
+            WHERE community_id = $1 AND branch_id IS NOT NULL) AS compounds_with_branch,
+          (SELECT count(*) FROM pj_org_buildings WHERE community_id = $1 AND NOT retired)
+            AS buildings,
+          (SELECT count(*) FROM pj_org_buildings
+            WHERE community_id = $1 AND NOT retired AND has_group) AS buildings_with_group,
+          (SELECT count(*) FROM pj_org_households WHERE community_id = $1) AS households,
+          (SELECT count(*) FROM pj_org_households
+            WHERE community_id = $1 AND member_id IS NOT NULL) AS households_with_member
+        """,
+        community_id,
+    )
+    assert row is not None
+    return {
+        "compounds_with_branch": Ratio(row["compounds"], row["compounds_with_branch"]),
+        "buildings_with_party_group": Ratio(row["buildings"], row["buildings_with_group"]),
+        "households_with_responsible_member": Ratio(
+            row["households"], row["households_with_member"]
+        ),
+    }
+
+
+async def reporting(db: Db, community_id: str, period: int) -> Reporting:
+    row = await db.fetchrow(
+        """
+        SELECT count(*) AS in_service,
+               count(r.member_id) AS residence,
+               count(c.member_id) AS contact,
+               count(*) FILTER (WHERE r.member_id IS NOT NULL AND c.member_id IS NOT NULL) AS both
+        FROM pj_org_members m
+        LEFT JOIN pj_org_reports r
+          ON r.community_id = m.community_id AND r.member_id = m.member_id AND r.period = $2
+        LEFT JOIN pj_org_reports c
+          ON c.community_id = m.contact_community_id AND c.member_id = m.member_id
+         AND c.period = $2
+        WHERE m.community_id = $1 AND m.kind = 'in_service'
+        """,
+        community_id,
+        period,
+    )
+    assert row is not None
+    return Reporting(
+        period=period,
+        in_service=row["in_service"],
+        reported_residence=row["residence"],
+        reported_contact=row["contact"],
+        reported_both=row["both"],
+    )
+
+
+async def members_registered(db: Db, community_ids: list[str]) -> dict[str, int]:
+    """Party members of every kind living in each community (the per-member denominators)."""
+    rows = await db.fetch(
+        "SELECT community_id, count(*) AS n FROM pj_org_members"
+        " WHERE community_id = ANY($1::text[]) GROUP BY 1",
+        community_ids,
+    )
+    return {r["community_id"]: int(r["n"]) for r in rows}
