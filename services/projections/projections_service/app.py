@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from grassroots_eventkit import runtime
 
-from projections_service import api, api_dashboard
+from projections_service import api, api_dashboard, web
 from projections_service.config import ProjectionsSettings
 from projections_service.views import (
     communities,
@@ -29,7 +29,7 @@ def spec() -> runtime.ServiceSpec:
             volunteering_figures.MIGRATION,
             points_figures.MIGRATION,
         ),
-        routers=(api.router, api_dashboard.router),
+        routers=(api.router, api_dashboard.router, web.router),
         # One consumer group per view: each view keeps its own offsets, so a new view
         # replays its topic from the start without touching the others.
         projectors=lambda _rt: (
