@@ -47,10 +47,12 @@ def _print_urls(state: dict[str, object]) -> None:
         table.add_row(name, f"{info['url']}  (OpenAPI: {info['url']}/docs)")
     table.add_row("kafka", str(state["kafka"]))
     table.add_row("postgres", str(state["postgres"]))
+    if "projections" in services:
+        table.add_row("dashboard", f"{services['projections']['url']}/dashboard")
     console.print(table)
     console.print(
         "state for scripts: .run/services.json · logs: .run/logs/ · "
-        "token: make token ROLE=county_admin"
+        "token: make token ROLE=county_admin · the dashboard takes it as #token=<token>"
     )
 
 
