@@ -31,7 +31,6 @@ from grassroots_stack.layout import Layout
 
 console = Console()
 IN_FLIGHT = 32
-CHAIN_ROLES = ("household_member", "party_group_leader", "building_head")
 
 
 class _Client:

@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 
 import httpx
 import structlog
+from grassroots_eventkit.values import CHINA_STANDARD_TIME
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -97,6 +98,11 @@ class Summary:
                 "already_loaded": self.already_loaded,
             },
         }
+
+
+def china_today() -> date:
+    """The day as the county counts it (China Standard Time)."""
+    return datetime.now(CHINA_STANDARD_TIME).date()
 
 
 def today() -> date:

@@ -32,15 +32,23 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
+from grassroots_eventkit.values import CHINA_STANDARD_TIME
 from rich.console import Console
 
-from grassroots_stack.demo.loader import Api, DemoLoadError, Tokens, api_session, together
+from grassroots_stack.demo.loader import (
+    Api,
+    DemoLoadError,
+    Tokens,
+    api_session,
+    china_today,
+    together,
+)
 
-CHINA = timezone(timedelta(hours=8))
+CHINA = CHINA_STANDARD_TIME  # the county counts days in China Standard Time
 REDEMPTIONS = 10  # per community
 EVALUATED = 10  # members per community
 LEADERS = 40  # leaderboard rows the redeemers and evaluated members are picked from
@@ -155,10 +163,6 @@ class PointsSummary:
             "seconds": round(self.seconds, 1),
             "samples": self.samples,
         }
-
-
-def china_today() -> date:
-    return datetime.now(CHINA).date()
 
 
 def load_points(

@@ -31,18 +31,26 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from grassroots_eventkit.values import CHINA_STANDARD_TIME
 from rich.console import Console
 
 from grassroots_stack.demo import dongan
-from grassroots_stack.demo.loader import Api, DemoLoadError, Tokens, api_session, together
+from grassroots_stack.demo.loader import (
+    Api,
+    DemoLoadError,
+    Tokens,
+    api_session,
+    china_today,
+    together,
+)
 
 PER_COMMUNITY = 9  # activities per community: two thirds past, a third to come
 MEMBERS = 48  # members per community who volunteer
 BUILDINGS_READ = 8  # buildings per community whose households' members are read
-CHINA = timezone(timedelta(hours=8))
+CHINA = CHINA_STANDARD_TIME  # the county counts days in China Standard Time
 # Claims need the shift not begun: leave shifts starting sooner than this as gaps.
 CLAIM_MARGIN = timedelta(minutes=10)
 
@@ -187,10 +195,6 @@ class VolunteeringSummary:
             "seconds": round(self.seconds, 1),
             "samples": self.samples,
         }
-
-
-def china_today() -> date:
-    return datetime.now(CHINA).date()
 
 
 def coming_saturday(today: date) -> date:
