@@ -46,10 +46,28 @@ class TableProjector:
             self._rules.update(table)
 
     async def apply(self, conn: asyncpg.Connection, events: Sequence[ReceivedEvent]) -> None:
+        """In order; a run of the same statement goes as one pipelined `executemany`
+        (one round trip instead of one per event: a replay is mostly such runs)."""
+        run_sql: str | None = None
+        run_args: list[tuple[Any, ...]] = []
         for event in events:
             rule = self._rules.get(event.event_type)
-            if rule is not None:
-                model, writes = rule
-                parsed = event.parse(model)
-                for write in writes:
-                    await conn.execute(write.sql, *write.args(parsed))
+            if rule is None:
+                continue
+            model, writes = rule
+            parsed = event.parse(model)
+            for write in writes:
+                if write.sql != run_sql:
+                    await _flush(conn, run_sql, run_args)
+                    run_sql, run_args = write.sql, []
+                run_args.append(write.args(parsed))
+        await _flush(conn, run_sql, run_args)
+
+
+async def _flush(conn: asyncpg.Connection, sql: str | None, args: list[tuple[Any, ...]]) -> None:
+    if sql is None or not args:
+        return
+    if len(args) == 1:
+        await conn.execute(sql, *args[0])
+    else:
+        await conn.executemany(sql, args)
