@@ -4,6 +4,7 @@ grassroots stack up [--no-demo | --demo-scale S]   start everything, load the de
 grassroots stack down                               stop exactly what `up` started
 grassroots stack ps                                 what runs, with health
 grassroots stack test [--demo-scale S] [-- ARGS]    up, pytest ARGS, down if this started it
+grassroots projections rebuild [--view NAME]        replay views into fresh tables, then swap
 grassroots token --role R [--county C] [--community ID_OR_NAME ...] [--subject ID_OR_ROLE]
 grassroots bench store                              write-path, relay and consumer figures
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -20,7 +22,7 @@ import structlog
 from rich.console import Console
 from rich.table import Table
 
-from grassroots_stack import stack
+from grassroots_stack import services, stack
 from grassroots_stack.demo import dongan
 from grassroots_stack.layout import load_layout
 
@@ -202,6 +204,16 @@ def cmd_bench_requests(args: argparse.Namespace) -> int:
     return bench_requests.main(load_layout(), quick=args.quick)
 
 
+def cmd_projections_rebuild(args: argparse.Namespace) -> int:
+    """Runs the projections service's own rebuild command with the stack's settings for it."""
+    layout = load_layout()
+    env = {**os.environ, **services.environment(layout, layout.service("projections"))}
+    views = [arg for name in args.view or () for arg in ("--view", name)]
+    return subprocess.call(
+        [sys.executable, "-m", "projections_service", "rebuild", *views], cwd=layout.root, env=env
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="grassroots", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -252,6 +264,15 @@ def parser() -> argparse.ArgumentParser:
     )
     tok.add_argument("--ttl-hours", type=float, default=12.0)
     tok.set_defaults(func=cmd_token)
+
+    pj = sub.add_parser("projections", help="the projections service's read models")
+    pj_sub = pj.add_subparsers(dest="action", required=True)
+    rb = pj_sub.add_parser(
+        "rebuild",
+        help="replay views from offset 0 into fresh tables while the live ones serve, then swap",
+    )
+    rb.add_argument("--view", action="append", help="a view (repeatable); default: every view")
+    rb.set_defaults(func=cmd_projections_rebuild)
 
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="which", required=True)
     bs = bench.add_parser("store", help="write path, raw PostgreSQL ceiling, relay, consumer")

@@ -70,6 +70,25 @@ class Projector(Protocol):
     async def apply(self, conn: asyncpg.Connection, events: Sequence[ReceivedEvent]) -> None: ...
 
 
+async def claim_fresh(
+    conn: asyncpg.Connection, consumer: str, events: Sequence[ReceivedEvent]
+) -> list[ReceivedEvent]:
+    """Mark ids processed for `consumer`; return the events not processed before, first
+    copy only. `ek_processed_events` resolves through the search path, so a replay into
+    a schema of its own keeps its own dedupe table there."""
+    unique: dict[UUID, ReceivedEvent] = {}
+    for event in events:
+        unique.setdefault(event.event_id, event)
+    rows = await conn.fetch(
+        "INSERT INTO ek_processed_events (consumer, event_id)"
+        " SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id",
+        consumer,
+        list(unique),
+    )
+    new = {r["event_id"] for r in rows}
+    return [e for e in unique.values() if e.event_id in new]
+
+
 class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
     """Partitions are only handed over once the batch in flight has committed."""
 
@@ -236,18 +255,7 @@ class IdempotentConsumer:
     async def _claim(
         self, conn: asyncpg.Connection, events: Sequence[ReceivedEvent]
     ) -> list[ReceivedEvent]:
-        """Mark ids processed; return the events not processed before, first copy only."""
-        unique: dict[UUID, ReceivedEvent] = {}
-        for event in events:
-            unique.setdefault(event.event_id, event)
-        rows = await conn.fetch(
-            "INSERT INTO ek_processed_events (consumer, event_id)"
-            " SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id",
-            self.group,
-            list(unique),
-        )
-        new = {r["event_id"] for r in rows}
-        return [e for e in unique.values() if e.event_id in new]
+        return await claim_fresh(conn, self.group, events)
 
     async def _dead_letter(
         self, record: ConsumerRecord, event: ReceivedEvent | None, error: BaseException

@@ -7,13 +7,12 @@ from grassroots_eventkit import runtime
 
 from projections_service import api, api_dashboard, web
 from projections_service.config import ProjectionsSettings
-from projections_service.views import (
-    communities,
-    organisation_figures,
-    points_figures,
-    requests_figures,
-    volunteering_figures,
-)
+from projections_service.replay import as_of
+from projections_service.views.registry import VIEWS
+
+
+async def _start_snapshots(rt: runtime.Runtime) -> None:
+    rt.extras["snapshots"] = as_of.Snapshots(rt.pool, rt.settings.kafka_bootstrap)
 
 
 def spec() -> runtime.ServiceSpec:
@@ -22,23 +21,14 @@ def spec() -> runtime.ServiceSpec:
         title="Grassroots projections service",
         description="Read models for each community and the county, built from public events.",
         version="0.1.0",
-        migrations=(
-            communities.MIGRATION,
-            organisation_figures.MIGRATION,
-            requests_figures.MIGRATION,
-            volunteering_figures.MIGRATION,
-            points_figures.MIGRATION,
+        migrations=sorted(
+            (*(m for v in VIEWS for m in v.migrations), as_of.MIGRATION), key=lambda m: m.name
         ),
         routers=(api.router, api_dashboard.router, web.router),
         # One consumer group per view: each view keeps its own offsets, so a new view
         # replays its topic from the start without touching the others.
-        projectors=lambda _rt: (
-            communities.CommunitiesProjector(),
-            organisation_figures.projector(),
-            requests_figures.projector(),
-            volunteering_figures.projector(),
-            points_figures.projector(),
-        ),
+        projectors=lambda _rt: tuple(v.projector() for v in VIEWS),
+        on_start=_start_snapshots,
     )
 
 

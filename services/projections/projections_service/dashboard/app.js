@@ -11,7 +11,7 @@
 
   let lang = localStorage.getItem(LANG_KEY) === "en" ? "en" : "zh";
   let token = localStorage.getItem(TOKEN_KEY) || "";
-  let route = null; // {kind: "county"} or {kind: "community", id}
+  let route = null; // {kind: "county"} or {kind: "community", id, at}
   let seq = 0; // bumps on each route change: a stale answer is dropped
   let busy = false;
   let halted = false; // after a 401/403/404, until the route or the token changes
@@ -88,8 +88,9 @@
   // ------------------------------------------------------------------ routing and polling
 
   function parseRoute() {
-    const m = location.hash.match(/^#\/communities\/([^/?#]+)/);
-    return m ? { kind: "community", id: decodeURIComponent(m[1]) } : { kind: "county" };
+    const m = location.hash.match(/^#\/communities\/([^/?#]+)(?:\?at=([^&#]+))?/);
+    if (!m) return { kind: "county" };
+    return { kind: "community", id: decodeURIComponent(m[1]), at: m[2] ? decodeURIComponent(m[2]) : null };
   }
 
   function go() {
@@ -112,10 +113,13 @@
   async function load() {
     if (!token || !route) return;
     const mine = seq;
+    const id = route.kind === "community" ? encodeURIComponent(route.id) : "";
     const url =
       route.kind === "county"
         ? `/dashboard/api/county?county=${encodeURIComponent(county())}`
-        : `/dashboard/api/communities/${encodeURIComponent(route.id)}`;
+        : route.at
+          ? `/dashboard/api/communities/${id}/as-of?at=${encodeURIComponent(route.at)}`
+          : `/dashboard/api/communities/${id}`;
     busy = true;
     try {
       const res = await fetch(url, {
@@ -129,6 +133,20 @@
         if (res.status === 401) $("#login").hidden = false;
         return;
       }
+      if (res.status === 422) {
+        halted = true;
+        const problem = await res.json();
+        message("bad_as_of", ` ${problem.detail}`);
+        return;
+      }
+      if (res.status === 202) {
+        replaying(await res.json());
+        return;
+      }
+      if (res.status === 429) {
+        message("replay_busy"); // another moment is replaying; the next tick asks again
+        return;
+      }
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const text = await res.text();
       message("");
@@ -138,6 +156,8 @@
       const data = JSON.parse(text);
       if (route.kind === "county") drawCounty(data);
       else drawCommunity(data);
+      // A past picture never changes: stop asking once it is drawn.
+      if (route.at) halted = true;
     } catch (err) {
       if (mine === seq) message("failed", String(err.message || err));
     } finally {
@@ -197,8 +217,32 @@
   const FIGURES = [
     "response_rate", "resolution_rate", "satisfaction_rate", "open_requests", "overdue",
     "respond_p50_minutes", "resolve_p50_minutes", "hours_this_month", "rota_gaps",
+    "unit_reporting",
   ];
-  const CHARTS = ["trend", "status", "hours", "rota", "leaderboard", "coverage"];
+  const CHARTS = ["trend", "status", "hours", "rota", "leaderboard", "coverage", "pledges"];
+
+  /** A past picture is being replayed on the server: show how far it has got. */
+  function replaying(p) {
+    const share = p.events_total ? p.events_read / p.events_total : 0;
+    const rate = p.events_per_s ? ` · ${Math.round(p.events_per_s)} ${t("events_per_s")}` : "";
+    const eta = p.eta_s != null ? ` · ${t("eta")} ${Math.ceil(p.eta_s)} s` : "";
+    message("replaying", ` ${(share * 100).toFixed(0)}%${rate}${eta}`);
+    const bar = $("#replay-bar");
+    if (bar) {
+      bar.hidden = false;
+      bar.value = share;
+    }
+  }
+
+  function asOfControls() {
+    const at = route && route.at ? route.at.slice(0, 16) : "";
+    return `<form id="as-of" class="as-of"><label for="as-of-at">${esc(t("as_of_label"))}</label>
+      <input id="as-of-at" type="datetime-local" value="${esc(at)}" required>
+      <button type="submit">${esc(t("as_of_show"))}</button>
+      <a id="as-of-live" href="#/communities/${encodeURIComponent(route.id)}" ${route.at ? "" : "hidden"}>${esc(t("as_of_live"))}</a>
+      <progress id="replay-bar" max="1" value="0" hidden></progress></form>
+      ${route.at ? `<p class="as-of-banner" data-as-of="${esc(route.at)}">${esc(t("as_of_banner"))} ${esc(route.at.replace("T", " "))}</p>` : ""}`;
+  }
 
   function communitySkeleton() {
     const figs = FIGURES.map(
@@ -208,7 +252,7 @@
       (c) => `<section class="card" id="chart-${c}"><h3>${esc(t(`chart_${c}`))}</h3><div class="body"></div></section>`,
     ).join("");
     return `<section class="card wide"><h2 id="community-name"></h2><p class="sub" id="community-sub"></p>
-      <div class="figs">${figs}</div></section><div class="grid">${charts}</div>`;
+      ${asOfControls()}<div class="figs">${figs}</div></section><div class="grid">${charts}</div>`;
   }
 
   function setFigure(name, text, raw) {
@@ -257,6 +301,20 @@
     setChart("rota", rotaChart(d.volunteering.rota));
     setChart("leaderboard", leaderboard(d.points.leaderboard_month.leaders.slice(0, 10)));
     setChart("coverage", coverageChart(d.coverage));
+    const u = d.unit_organisations;
+    setFigure("unit_reporting", `${u.reported}/${u.paired}`, u.rate);
+    setChart("pledges", pledgeList(d.pledges));
+    const bar = $("#replay-bar");
+    if (bar) bar.hidden = true;
+  }
+
+  /** The year's pledged projects (认领项目) with where each stands. */
+  function pledgeList(pledges) {
+    if (!pledges.length) return `<p class="empty">${esc(t("no_pledges"))}</p>`;
+    const items = pledges.map(
+      (p) => `<li data-pledge="${esc(p.pledge_id)}" data-status="${esc(p.status)}"><span>${esc(p.title)}</span><b class="pledge ${esc(p.status)}">${esc(label("pledge_", p.status))}</b></li>`,
+    );
+    return `<ul class="pledges">${items.join("")}</ul>`;
   }
 
   // ------------------------------------------------------------------ charts (inline SVG)
@@ -390,6 +448,14 @@
       localStorage.setItem(LANG_KEY, lang);
       chrome();
       go();
+    });
+    $("#view").addEventListener("submit", (e) => {
+      if (e.target.id !== "as-of") return;
+      e.preventDefault();
+      const at = $("#as-of-at").value;
+      if (at && route && route.kind === "community") {
+        location.hash = `#/communities/${encodeURIComponent(route.id)}?at=${encodeURIComponent(at)}`;
+      }
     });
     $("#view").addEventListener("click", (e) => {
       const tr = e.target.closest("tr[data-href]");

@@ -8,7 +8,11 @@ service's own (its grid_queries.coverage and .reporting), so both sides agree:
   buildings not retired; households with a responsible member / households;
 - reporting rate of a year: in-service members living in the community who reported both
   to it (role residence) and to their contact community that year / in-service members
-  living in the community.
+  living in the community;
+- unit organisations (单位党组织) of a year: those paired with the community, and of them
+  the ones that reported to it that year;
+- pledges (认领项目) of a year by status, named as the organisation service names them:
+  pledged, in_progress, done.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 import asyncpg
-from grassroots_contracts.organisation import grid, members, party
+from grassroots_contracts.organisation import grid, members, party, unit_orgs
 from grassroots_contracts.topics import ORGANISATION_EVENTS
 from grassroots_eventkit.migrations import Migration
 from grassroots_eventkit.tables import Rules, TableProjector, Write, rules
@@ -65,6 +69,40 @@ CREATE TABLE pj_org_reports (
 );
 """,
 )
+
+# Added after the first release: on an existing deployment, fill it with
+# `grassroots projections rebuild --view organisation`.
+UNIT_ORGS_MIGRATION = Migration(
+    name="projections.0006_organisation_unit_orgs",
+    sql="""
+CREATE TABLE pj_org_unit_pairings (
+    community_id text NOT NULL,
+    unit_org_id  text NOT NULL,
+    paired_at    timestamptz NOT NULL,
+    PRIMARY KEY (community_id, unit_org_id)
+);
+CREATE TABLE pj_org_unit_reports (
+    community_id text NOT NULL,
+    unit_org_id  text NOT NULL,
+    year         integer NOT NULL,
+    PRIMARY KEY (community_id, unit_org_id, year)
+);
+CREATE TABLE pj_org_pledges (
+    community_id text NOT NULL,
+    pledge_id    text NOT NULL,
+    unit_org_id  text NOT NULL,
+    year         integer NOT NULL,
+    title        text NOT NULL,
+    status       text NOT NULL,
+    pledged_at   timestamptz NOT NULL,
+    started_at   timestamptz,
+    completed_at timestamptz,
+    PRIMARY KEY (community_id, pledge_id)
+);
+""",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (MIGRATION, UNIT_ORGS_MIGRATION)
 
 
 def _update(table: str, assignments: str, key: str) -> str:
@@ -183,6 +221,45 @@ RULES: Rules = rules(
             lambda e: (e.community_id, e.member_id, e.period, e.role),
         ),
     ),
+    (
+        unit_orgs.UnitOrganisationPaired,
+        Write(
+            "INSERT INTO pj_org_unit_pairings (community_id, unit_org_id, paired_at)"
+            " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            lambda e: (e.community_id, e.unit_org_id, e.paired_at),
+        ),
+    ),
+    (
+        unit_orgs.UnitOrganisationReported,
+        Write(
+            "INSERT INTO pj_org_unit_reports (community_id, unit_org_id, year)"
+            " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            lambda e: (e.community_id, e.unit_org_id, e.reported_on.year),
+        ),
+    ),
+    (
+        unit_orgs.PledgeMade,
+        Write(
+            "INSERT INTO pj_org_pledges"
+            " (community_id, pledge_id, unit_org_id, year, title, status, pledged_at)"
+            " VALUES ($1, $2, $3, $4, $5, 'pledged', $6) ON CONFLICT DO NOTHING",
+            lambda e: (e.community_id, e.pledge_id, e.unit_org_id, e.year, e.title, e.pledged_at),
+        ),
+    ),
+    (
+        unit_orgs.PledgeStarted,
+        Write(
+            _update("pj_org_pledges", "status = 'in_progress', started_at = $3", "pledge_id"),
+            lambda e: (e.community_id, e.pledge_id, e.started_at),
+        ),
+    ),
+    (
+        unit_orgs.PledgeCompleted,
+        Write(
+            _update("pj_org_pledges", "status = 'done', completed_at = $3", "pledge_id"),
+            lambda e: (e.community_id, e.pledge_id, e.completed_at),
+        ),
+    ),
 )
 
 
@@ -279,3 +356,50 @@ async def members_registered(db: Db, community_ids: list[str]) -> dict[str, int]
         community_ids,
     )
     return {r["community_id"]: int(r["n"]) for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class UnitOrgs:
+    year: int
+    paired: int
+    reported: int
+
+    @property
+    def rate(self) -> float | None:
+        return round(self.reported / self.paired, 4) if self.paired else None
+
+
+@dataclass(frozen=True, slots=True)
+class Pledge:
+    pledge_id: str
+    unit_org_id: str
+    title: str
+    status: str
+
+
+async def unit_organisations(db: Db, community_id: str, year: int) -> UnitOrgs:
+    """Paired units, and of them those that reported to the community in `year`."""
+    row = await db.fetchrow(
+        """
+        SELECT count(*) AS paired, count(r.unit_org_id) AS reported
+        FROM pj_org_unit_pairings p
+        LEFT JOIN pj_org_unit_reports r
+          ON r.community_id = p.community_id AND r.unit_org_id = p.unit_org_id
+         AND r.year = $2
+        WHERE p.community_id = $1
+        """,
+        community_id,
+        year,
+    )
+    assert row is not None
+    return UnitOrgs(year=year, paired=row["paired"], reported=row["reported"])
+
+
+async def pledges(db: Db, community_id: str, year: int) -> list[Pledge]:
+    rows = await db.fetch(
+        "SELECT pledge_id, unit_org_id, title, status FROM pj_org_pledges"
+        " WHERE community_id = $1 AND year = $2 ORDER BY pledged_at, pledge_id",
+        community_id,
+        year,
+    )
+    return [Pledge(**dict(r)) for r in rows]

@@ -108,7 +108,7 @@ async def county_overview(
     today = china_today(now)
     month = month_start(today)
     weekend = coming_saturday(today)
-    rates = await requests_figures.monthly(db, ids, month, month)
+    rates = await requests_figures.monthly(db, ids, month, month, now)
     requests = await requests_figures.open_counts(db, ids, now)
     hours = await volunteering_figures.hours_in(db, ids, month, month_end(month))
     members = await organisation_figures.members_registered(db, ids)

@@ -334,7 +334,7 @@ WITH months AS (
            count(*) AS total
     FROM pj_rq_requests
     WHERE community_id = ANY($1::text[])
-      AND (responded_at IS NOT NULL OR (respond_by < now()
+      AND (responded_at IS NOT NULL OR (respond_by < $4
            AND status NOT IN ('cancelled', 'rejected', 'merged')))
     GROUP BY 1, 2
 ), resolution AS (
@@ -394,9 +394,11 @@ class MonthRates:
 
 
 async def monthly(
-    db: Db, community_ids: list[str], first: date, last: date
+    db: Db, community_ids: list[str], first: date, last: date, now: datetime
 ) -> dict[str, list[MonthRates]]:
-    rows = await db.fetch(RATES_SQL, community_ids, first, last)
+    """`now` decides which unanswered requests count as late: the clock, or the time a
+    past picture is "as of"."""
+    rows = await db.fetch(RATES_SQL, community_ids, first, last, now)
     out: dict[str, list[MonthRates]] = {c: [] for c in community_ids}
     for r in rows:
         out[r["community_id"]].append(

@@ -1,0 +1,1 @@
+"""Replaying public topics into schemas of their own: rebuilds and "as of" snapshots."""
