@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from grassroots_eventkit.values import CHINA_STANDARD_TIME
 from playwright.sync_api import Page
 
 from tests.browser.dashboard import (
@@ -250,3 +252,41 @@ def test_community_staff_cannot_open_another_communitys_page(page, dashboard, st
 
 def _non_empty(text: str) -> None:
     assert text.strip(), text
+
+
+def test_a_community_page_as_of_a_past_moment_shows_the_replayed_snapshot(
+    page, dashboard, stack, demo, admin
+):
+    cid = demo["communities"]["chating"]
+    # The page's picker has minutes; a minute ago, in China time, is safely settled.
+    moment = (datetime.now(CHINA_STANDARD_TIME) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
+    open_dashboard(page, dashboard, admin, f"/communities/{cid}?at={moment}")
+    page.wait_for_selector(f'.as-of-banner[data-as-of="{moment}"]', timeout=10_000)
+
+    def built() -> dict[str, Any]:
+        answer = httpx.get(
+            f"{stack.url('projections')}/dashboard/api/communities/{cid}/as-of",
+            params={"at": moment},
+            headers={"Authorization": f"Bearer {admin}"},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    view = eventually(built, timeout=600, interval=1.0)
+    assert view["as_of"]
+    page.wait_for_function("() => document.querySelector('#replay-bar').hidden", timeout=30_000)
+    wrong = mismatches(community_expected(view), figures(page))
+    assert not wrong, wrong
+    shown = page.evaluate(
+        "() => Array.from(document.querySelectorAll('[data-pledge]')).map(li => li.dataset.pledge)"
+    )
+    assert shown == [p["pledge_id"] for p in view["pledges"]]
+    assert view["pledges"], "the demo's unit organisations pledged projects this year"
+    units = view["unit_organisations"]
+    unit_text = page.locator('[data-figure="unit_reporting"]').inner_text()
+    assert unit_text == f"{units['reported']}/{units['paired']}"
+    screenshot(page, "dashboard-as-of.png")
+
+    page.click("#as-of-live")
+    page.wait_for_selector(".as-of-banner", state="detached", timeout=10_000)
