@@ -148,6 +148,7 @@ def member_events(feed: Feed) -> list[ReceivedEvent]:
         return e(
             members.MemberRegistered,
             at=t,
+            version=1,  # each member's stream starts with its registration
             member_id=member_id,
             community_id=C1,
             kind=kind,
@@ -170,7 +171,8 @@ def member_events(feed: Feed) -> list[ReceivedEvent]:
         member("M2", "in_service", C2),
         member("M3", "in_service", None),
         member("M4", "resident", None),
-        e(members.MemberContactCommunitySet, at=t, member_id="M3", community_id=C3),
+        # The member's stream, not the key, numbers its events: M3's second one.
+        e(members.MemberContactCommunitySet, at=t, version=2, member_id="M3", community_id=C3),
         report("M1", C1, "residence", "2026-03-02"),
         report("M1", C2, "contact", "2026-03-09"),
         report("M2", C1, "residence", "2026-03-02"),
@@ -215,6 +217,64 @@ async def test_a_member_who_moves_home_counts_in_the_new_community(stack):
         # Its residence report went to C1; in C3 only the contact report (to C2) stands.
         moved = await reporting(feed.pool, C3, 2026)
         assert (moved.in_service, moved.reported_residence, moved.reported_contact) == (1, 0, 1)
+
+
+def out_of_order(feed: Feed) -> list[ReceivedEvent]:
+    """M9's life in its stream's order, each event keyed (partitioned) by its community,
+    handed over latest first: a replay reads partitions side by side."""
+    e, t = feed.event, T0
+    registered = e(
+        members.MemberRegistered,
+        at=t,
+        version=1,
+        member_id="M9",
+        community_id=C1,
+        kind="in_service",
+        contact_community_id=C2,
+    )
+    contact = e(
+        members.MemberContactCommunitySet, at=t, version=2, key=C3, member_id="M9", community_id=C3
+    )
+    first_move = e(
+        members.MemberResidenceTransferred,
+        at=t,
+        version=3,
+        key=C2,
+        member_id="M9",
+        from_community_id=C1,
+        to_community_id=C2,
+    )
+    second_move = e(
+        members.MemberResidenceTransferred,
+        at=t,
+        version=4,
+        key=C3,
+        member_id="M9",
+        from_community_id=C2,
+        to_community_id=C3,
+    )
+    return [second_move, contact, first_move, registered]
+
+
+async def test_moves_and_a_contact_read_before_the_registration_still_stand(stack):
+    async with projected(stack, "organisation") as feed:
+        await feed.apply(out_of_order(feed))
+
+        assert await members_registered(feed.pool, [C1, C2, C3]) == {C3: 1}
+        row = await feed.pool.fetchrow(
+            "SELECT community_id, kind, contact_community_id FROM pj_org_members"
+            " WHERE member_id = 'M9'"
+        )
+        assert tuple(row) == (C3, "in_service", C3)
+
+
+async def test_a_move_read_alone_is_no_member_until_its_registration(stack):
+    async with projected(stack, "organisation") as feed:
+        events = out_of_order(feed)
+        await feed.apply_one_by_one(events[:3])
+        assert await members_registered(feed.pool, [C1, C2, C3]) == {}
+        await feed.apply([events[3]])
+        assert await members_registered(feed.pool, [C1, C2, C3]) == {C3: 1}
 
 
 async def test_unit_organisations_paired_and_those_reported_in_the_year(stack):

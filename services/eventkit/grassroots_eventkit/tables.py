@@ -18,10 +18,18 @@ from grassroots_eventkit.codec import ReceivedEvent
 
 @dataclass(frozen=True, slots=True)
 class Write:
-    """One statement an event causes, and how to take its arguments from the event."""
+    """One statement an event causes, and how to take its arguments from the event.
+
+    With `with_meta`, `args` also gets the envelope (`ReceivedMeta`): a rule that must not
+    depend on the order events of different partitions arrive in (a replay reads
+    partitions side by side) keeps the stream version and applies only newer changes."""
 
     sql: str
-    args: Callable[[Any], tuple[Any, ...]]
+    args: Callable[..., tuple[Any, ...]]
+    with_meta: bool = False
+
+    def arguments(self, parsed: Any, event: ReceivedEvent) -> tuple[Any, ...]:
+        return self.args(parsed, event.meta) if self.with_meta else self.args(parsed)
 
 
 # event type -> (its public model, the statements it causes, in order)
@@ -60,7 +68,7 @@ class TableProjector:
                 if write.sql != run_sql:
                     await _flush(conn, run_sql, run_args)
                     run_sql, run_args = write.sql, []
-                run_args.append(write.args(parsed))
+                run_args.append(write.arguments(parsed, event))
         await _flush(conn, run_sql, run_args)
 
 

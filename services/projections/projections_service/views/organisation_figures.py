@@ -102,7 +102,19 @@ CREATE TABLE pj_org_pledges (
 """,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (MIGRATION, UNIT_ORGS_MIGRATION)
+# Member rows independent of the order partitions are read in (see the rules below); an
+# existing deployment fills the versions with `grassroots projections rebuild --view
+# organisation`.
+MEMBER_VERSIONS_MIGRATION = Migration(
+    name="projections.0008_organisation_member_versions",
+    sql="""
+ALTER TABLE pj_org_members
+    ADD COLUMN residence_version integer NOT NULL DEFAULT 0,
+    ADD COLUMN contact_version integer NOT NULL DEFAULT 0;
+""",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (MIGRATION, UNIT_ORGS_MIGRATION, MEMBER_VERSIONS_MIGRATION)
 
 
 def _update(table: str, assignments: str, key: str) -> str:
@@ -190,27 +202,60 @@ RULES: Rules = rules(
             lambda e: (e.community_id, e.building_id),
         ),
     ),
+    # A member's events are keyed by the community they concern, so a move or a new contact
+    # community can sit in another partition than the registration and be read before it
+    # in a replay. Each row keeps the member stream's version of its residence and of its
+    # contact community and takes only newer values; a move read first leaves a row
+    # (kind still unknown) that the registration completes.
     (
         members.MemberRegistered,
         Write(
-            "INSERT INTO pj_org_members (community_id, member_id, kind, contact_community_id)"
-            " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            lambda e: (e.community_id, e.member_id, e.kind, e.contact_community_id),
+            "INSERT INTO pj_org_members (community_id, member_id, kind, contact_community_id,"
+            " residence_version, contact_version) VALUES ($1, $2, $3, $4, $5, $5)"
+            " ON CONFLICT (member_id) DO UPDATE SET kind = EXCLUDED.kind,"
+            " community_id = CASE WHEN pj_org_members.residence_version"
+            " < EXCLUDED.residence_version THEN EXCLUDED.community_id"
+            " ELSE pj_org_members.community_id END,"
+            " residence_version = GREATEST(pj_org_members.residence_version,"
+            " EXCLUDED.residence_version),"
+            " contact_community_id = CASE WHEN pj_org_members.contact_version"
+            " < EXCLUDED.contact_version THEN EXCLUDED.contact_community_id"
+            " ELSE pj_org_members.contact_community_id END,"
+            " contact_version = GREATEST(pj_org_members.contact_version,"
+            " EXCLUDED.contact_version)",
+            lambda e, m: (
+                e.community_id,
+                e.member_id,
+                e.kind,
+                e.contact_community_id,
+                m.stream_version,
+            ),
+            with_meta=True,
         ),
     ),
     (
-        # The member's row moves to the new community: the key includes the community.
         members.MemberResidenceTransferred,
         Write(
-            "UPDATE pj_org_members SET community_id = $2 WHERE member_id = $1",
-            lambda e: (e.member_id, e.to_community_id),
+            "INSERT INTO pj_org_members (community_id, member_id, kind, residence_version)"
+            " VALUES ($2, $1, '', $3) ON CONFLICT (member_id) DO UPDATE"
+            " SET community_id = EXCLUDED.community_id,"
+            " residence_version = EXCLUDED.residence_version"
+            " WHERE pj_org_members.residence_version < EXCLUDED.residence_version",
+            lambda e, m: (e.member_id, e.to_community_id, m.stream_version),
+            with_meta=True,
         ),
     ),
     (
         members.MemberContactCommunitySet,
         Write(
-            "UPDATE pj_org_members SET contact_community_id = $2 WHERE member_id = $1",
-            lambda e: (e.member_id, e.community_id),
+            "INSERT INTO pj_org_members"
+            " (community_id, member_id, kind, contact_community_id, contact_version)"
+            " VALUES ('', $1, '', $2, $3) ON CONFLICT (member_id) DO UPDATE"
+            " SET contact_community_id = EXCLUDED.contact_community_id,"
+            " contact_version = EXCLUDED.contact_version"
+            " WHERE pj_org_members.contact_version < EXCLUDED.contact_version",
+            lambda e, m: (e.member_id, e.community_id, m.stream_version),
+            with_meta=True,
         ),
     ),
     (
@@ -352,7 +397,7 @@ async def members_registered(db: Db, community_ids: list[str]) -> dict[str, int]
     """Party members of every kind living in each community (the per-member denominators)."""
     rows = await db.fetch(
         "SELECT community_id, count(*) AS n FROM pj_org_members"
-        " WHERE community_id = ANY($1::text[]) GROUP BY 1",
+        " WHERE community_id = ANY($1::text[]) AND kind <> '' GROUP BY 1",
         community_ids,
     )
     return {r["community_id"]: int(r["n"]) for r in rows}
