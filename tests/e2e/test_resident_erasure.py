@@ -1,7 +1,7 @@
 """Erasing a resident on the running stack: before, their name, phone and words are
 readable by staff; after, they cannot be found or recovered anywhere: not in any
 service's database (pg_dump of each), not even with the master key and every wrapped
-key in hand, and not on any Kafka topic. The requests still load, replay in a fresh
+key in hand, not on any Kafka topic, not in any log. The requests still load, replay in a fresh
 process and show placeholders; another resident's data is untouched."""
 
 from __future__ import annotations
@@ -190,6 +190,11 @@ def test_an_erased_residents_name_and_phone_cannot_be_found_or_recovered_anywher
         leaked = [s for s in person.secrets if s.encode() in dump]
         assert leaked == [], database
     assert person.resident_id.encode() in _dump(stack, "requests")  # an opaque id stays
+
+    # Nor in any process's log (PostgreSQL's and Kafka's included).
+    for log in Path(stack.state["logs"]).glob("*.log"):
+        content = log.read_bytes()
+        assert [s for s in person.secrets if s.encode() in content] == [], log.name
 
     # Not on any topic, from the beginning; the erasure itself is published.
     def published() -> dict[str, bytes]:
