@@ -125,28 +125,19 @@ class KeyVault:
 
     async def erase(self, subject_id: str, *, at: datetime | None = None) -> bool:
         """Shred the subject's key (idempotent). True when a key was there to shred."""
-        async with self._pool.acquire() as conn:
-            shredded = await conn.fetchval(
-                "INSERT INTO ek_subject_keys (subject_id, wrapped_key, erased_at)"
-                " VALUES ($1, NULL, coalesce($2, now()))"
-                " ON CONFLICT (subject_id) DO UPDATE"
-                " SET wrapped_key = NULL, erased_at = coalesce($2, now())"
-                " WHERE ek_subject_keys.erased_at IS NULL"
-                " RETURNING (xmax <> 0)",  # true: an existing key was shredded
-                subject_id,
-                at,
-            )
+        shredded = await self._pool.fetchval(
+            "INSERT INTO ek_subject_keys (subject_id, wrapped_key, erased_at)"
+            " VALUES ($1, NULL, coalesce($2, now()))"
+            " ON CONFLICT (subject_id) DO UPDATE"
+            " SET wrapped_key = NULL, erased_at = coalesce($2, now())"
+            " WHERE ek_subject_keys.erased_at IS NULL"
+            " RETURNING (xmax <> 0)",  # true: an existing key was shredded
+            subject_id,
+            at,
+        )
         self._cache.pop(subject_id, None)
         log.info("personal_data.erased", subject_id=subject_id, had_key=bool(shredded))
         return bool(shredded)
-
-    async def is_erased(self, subject_id: str) -> bool:
-        return bool(
-            await self._pool.fetchval(
-                "SELECT erased_at IS NOT NULL FROM ek_subject_keys WHERE subject_id = $1",
-                subject_id,
-            )
-        )
 
     def _cached(self, subjects: Collection[str]) -> tuple[dict[str, Key], list[str]]:
         now = self._clock()
