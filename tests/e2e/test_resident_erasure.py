@@ -209,6 +209,44 @@ def test_an_erased_residents_name_and_phone_cannot_be_found_or_recovered_anywher
             assert secret.encode() not in content, (topic, secret)
 
 
+def test_a_hotline_callers_contact_is_erased_with_their_request_alone(stack, desk):
+    caller, resident = Person(), Person()
+    staff = desk.staff()
+    rid = desk.submit(
+        staff,
+        channel="hotline",
+        text=f"{caller.marker}：路灯不亮",
+        contact={"name": caller.name, "phone": caller.phone},
+    )
+    desk.ok(f"/requests/{rid}/notes", desk.member("household"), {"note": caller.phone})
+    assert desk.view(rid)["contact"] == {"name": caller.name, "phone": caller.phone}
+    owned = _life_of_a_request(desk, resident)
+
+    path = f"/requests/{rid}/erase-personal-data"
+    member = desk.member("household")
+    assert desk.refused(path, member) == (403, "forbidden")
+    assert desk.refused(f"/requests/{owned}/erase-personal-data", staff) == (
+        409,
+        "request_has_resident",
+    )
+    first = desk.post(path, staff)
+    assert first.status_code == 201, first.text
+    assert desk.post(path, staff).json() == first.json()
+
+    view = desk.view(rid)
+    assert (view["text"], view["contact"], view["status"]) == (ERASED_TEXT, None, "open")
+    history = json.dumps(desk.get(f"/requests/{rid}/history", staff).json(), ensure_ascii=False)
+    assert [s for s in caller.secrets if s in history] == []
+    assert [s for s in caller.secrets if s in _recoverable(stack)] == []
+    assert [s for s in caller.secrets if s.encode() in _dump(stack, "requests")] == []
+    assert desk.view(owned)["contact"]["name"] == resident.name
+    # The request goes on: its member can still resolve it.
+    desk.ok(f"/requests/{rid}/claim", member)
+    desk.ok(f"/requests/{rid}/resolve", member, {"resolution": f"修好了，{caller.name}"})
+    resolved = json.dumps(desk.get(f"/requests/{rid}/history", staff).json(), ensure_ascii=False)
+    assert caller.name not in resolved  # written after the erasure: dropped at the door
+
+
 def _process(stack, log: Path, key_file: str) -> tuple[subprocess.Popen[bytes], str]:
     """Another instance of the requests service on the stack's own database (api only)."""
     port = _free_port()

@@ -265,6 +265,14 @@ def test_an_erasure_is_published_with_the_opaque_resident_id_and_a_count_only_wh
     assert again == []
 
 
+def test_a_callers_erasure_is_recorded_once_and_published_as_nothing_when_mapped():
+    erase = erasure.EraseCaller(request_id="r-1", community_id=COMMUNITY, by="staff-1")
+    [event] = erasure.decide_caller(None, erase, now=NOW, new_id=_no_ids)
+    state = erasure.evolve_caller(None, event)
+    assert publication.to_public(event, state) is None
+    assert erasure.decide_caller(state, erase, now=NOW, new_id=_no_ids) == []
+
+
 @pytest.mark.parametrize(
     ("event", "state"), EVENTS, ids=[f"{i}-{type(e).__name__}" for i, (e, _) in enumerate(EVENTS)]
 )

@@ -11,7 +11,6 @@ from grassroots_eventkit.timers import DurableTimer
 
 from requests_service.api import commands, queries, residents
 from requests_service.config import RequestsSettings
-from requests_service.domain import erasure
 from requests_service.domain import request as rq
 from requests_service.domain.request_events import PERSONAL_FIELDS
 from requests_service.handlers.lifecycle import timer_fire
@@ -60,7 +59,7 @@ def spec(settings: RequestsSettings) -> runtime.ServiceSpec:
         projectors=lambda _rt: (routing_model.projector(), request_model.projector()),
         on_start=on_start,
         workers=workers,
-        personal_data=PersonalData(PERSONAL_FIELDS, deciders=(rq.DECIDER, erasure.DECIDER)),
+        personal_data=PersonalData(PERSONAL_FIELDS, deciders=(rq.DECIDER,)),
     )
 
 

@@ -202,5 +202,8 @@ MAPPERS: dict[type[DomainEvent], Callable[[Any, Any], PublicEvent]] = {
 
 
 def to_public(event: DomainEvent, state_after: Any) -> PublicEvent | None:
-    """The public event of a stored one (the request's or a resident's erasure)."""
+    """The public event of a stored one (the request's or a resident's erasure). A
+    caller's erasure has none: the caller never had a public id."""
+    if isinstance(event, erasure.CallerErased):
+        return None
     return MAPPERS[type(event)](event, state_after)

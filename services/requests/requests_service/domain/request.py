@@ -635,6 +635,10 @@ def resident_subject(resident_id: str) -> str:
     return f"resident:{resident_id}"
 
 
+def caller_subject(request_id: str) -> str:
+    return f"request:{request_id}"
+
+
 def subject_of(state: Request | None) -> str | None:
     """Whose personal data a request's texts and contact are: its resident's, whose key
     seals them. A request from someone without an account (the hotline, the service
@@ -643,7 +647,7 @@ def subject_of(state: Request | None) -> str | None:
         return None
     if state.resident_id is not None:
         return resident_subject(state.resident_id)
-    return f"request:{state.request_id}"
+    return caller_subject(state.request_id)
 
 
 DECIDER: Decider[Request | None, RequestCommand, RequestEvent] = Decider(
