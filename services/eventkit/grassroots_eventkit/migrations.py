@@ -44,7 +44,7 @@ async def migrate(pool: asyncpg.Pool, migrations: Sequence[Migration]) -> list[s
 
 
 async def run_once(pool: asyncpg.Pool, name: str, step: Callable[[], Awaitable[None]]) -> bool:
-    """A data migration written in Python (one SQL cannot do, e.g. encryption), recorded
+    """A data migration written in Python (for what SQL cannot do, e.g. encryption), recorded
     in schema_migrations like the others. Instances starting together serialise on the
     advisory lock; the step runs on its own connections and must be idempotent, since a
     crash after it and before the record runs it again."""
