@@ -50,6 +50,7 @@ class ServiceProcess:
             "GRASSROOTS_HTTP_HOST": "127.0.0.1",
             "GRASSROOTS_HTTP_PORT": str(self.port),
             "GRASSROOTS_JWT_PUBLIC_KEY_FILE": stack.public_key_file,
+            "GRASSROOTS_PERSONAL_DATA_KEY_FILE": stack.personal_data_key_file,
             "GRASSROOTS_CONSUMER_GROUP_SUFFIX": f".restart-{uuid.uuid4().hex[:8]}",
             "GRASSROOTS_CREATE_TOPICS": "false",
             "GRASSROOTS_TIMER_POLL_S": "0.2",

@@ -37,6 +37,10 @@ class Stack:
     def public_key_file(self) -> str:
         return str(self.state["jwt"]["public_key_file"])
 
+    @property
+    def personal_data_key_file(self) -> str:
+        return str(self.state["personal_data"]["master_key_file"])
+
     def token(
         self,
         *roles: str,

@@ -10,6 +10,7 @@ import pytest
 from grassroots_contracts.requests import lifecycle as pub
 from grassroots_eventkit.domain import DomainEvent
 from requests_service import publication
+from requests_service.domain import erasure
 from requests_service.domain import request as rq
 from requests_service.domain.catalogue import DeadlineRule
 from requests_service.domain.routing import route_for
@@ -68,6 +69,7 @@ EXPECTED_PUBLIC = {
     rq.RequestMerged: pub.RequestMerged,
     rq.SupportersJoined: pub.SupportersJoined,
     rq.DeadlineMissed: pub.DeadlineMissed,
+    erasure.ResidentErased: pub.ResidentErased,
 }
 
 
@@ -224,8 +226,8 @@ def test_every_stored_event_type_has_one_mapper_when_the_decider_knows_it():
     stored = set(typing.get_args(rq.RequestEvent))
     assert stored == _event_classes_of_the_module()
     assert all(rq.DECIDER.event_types.knows(cls.stored_type()) for cls in stored)
-    assert set(publication.MAPPERS) == stored
-    assert len(publication.MAPPERS) == 15
+    assert set(publication.MAPPERS) == stored | {erasure.ResidentErased}
+    assert len(publication.MAPPERS) == 16
 
 
 def test_every_stored_event_type_maps_to_its_own_public_event_type_when_published():
@@ -235,7 +237,40 @@ def test_every_stored_event_type_maps_to_its_own_public_event_type_when_publishe
 
 
 def test_the_stories_produce_every_kind_of_stored_event_when_played():
-    assert {type(event) for event, _ in EVENTS} == set(publication.MAPPERS)
+    request_events = set(publication.MAPPERS) - {erasure.ResidentErased}
+    assert {type(event) for event, _ in EVENTS} == request_events
+
+
+def test_an_erasure_is_published_with_the_opaque_resident_id_and_a_count_only_when_mapped():
+    [event] = erasure.decide(
+        None,
+        erasure.EraseResident(
+            resident_id="res-1", community_id=COMMUNITY, request_ids=("r-1", "r-2"), by="staff-1"
+        ),
+        now=NOW,
+        new_id=_no_ids,
+    )
+    public = publication.to_public(event, erasure.evolve(None, event))
+    assert public == pub.ResidentErased(
+        resident_id="res-1", community_id=COMMUNITY, requests=2, erased_at=NOW
+    )
+    again = erasure.decide(
+        erasure.evolve(None, event),
+        erasure.EraseResident(
+            resident_id="res-1", community_id=COMMUNITY, request_ids=("r-1",), by="staff-2"
+        ),
+        now=NOW,
+        new_id=_no_ids,
+    )
+    assert again == []
+
+
+def test_a_callers_erasure_is_recorded_once_and_published_as_nothing_when_mapped():
+    erase = erasure.EraseCaller(request_id="r-1", community_id=COMMUNITY, by="staff-1")
+    [event] = erasure.decide_caller(None, erase, now=NOW, new_id=_no_ids)
+    state = erasure.evolve_caller(None, event)
+    assert publication.to_public(event, state) is None
+    assert erasure.decide_caller(state, erase, now=NOW, new_id=_no_ids) == []
 
 
 @pytest.mark.parametrize(

@@ -307,6 +307,29 @@ class DeadlineMissed(_RequestEvent):
     level: Level = Field(description="where it was held when the deadline passed")
 
 
+class ResidentErased(PublicEvent):
+    """A resident's personal data was erased (crypto-shredded) at their request or by law.
+
+    Their requests stay, with their ids, grid positions, times and outcomes; the texts and
+    contact the requests service held for them are gone. A subscriber that kept anything
+    about this resident id should drop it too.
+    """
+
+    topic: ClassVar[str] = REQUESTS_EVENTS.name
+    event_type: ClassVar[str] = "grassroots.requests.ResidentErased.v1"
+    example: ClassVar[dict[str, object]] = {
+        "resident_id": "0193a7c2-0000-7000-8000-0000000c0001",
+        "community_id": _C,
+        "requests": 3,
+        "erased_at": _T,
+    }
+
+    resident_id: str = Field(description="the opaque id of the resident's account")
+    community_id: str = Field(description="the community of their latest request; the Kafka key")
+    requests: int = Field(ge=0, description="how many of their requests held personal data")
+    erased_at: AwareDatetime
+
+
 EVENTS: tuple[type[PublicEvent], ...] = (
     RequestSubmitted,
     RequestRouted,
@@ -323,4 +346,5 @@ EVENTS: tuple[type[PublicEvent], ...] = (
     RequestMerged,
     SupportersJoined,
     DeadlineMissed,
+    ResidentErased,
 )

@@ -75,6 +75,11 @@ class Layout:
         return self.keys / "jwt-ed25519.pub.pem"
 
     @property
+    def personal_data_key(self) -> Path:
+        """The master key wrapping residents' data keys (base64 of 32 bytes)."""
+        return self.keys / "personal-data.key"
+
+    @property
     def open311_key(self) -> Path:
         return self.keys / "open311.key"
 

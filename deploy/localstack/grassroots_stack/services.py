@@ -34,7 +34,11 @@ def _own_environment(layout: Layout, plan: ServicePlan) -> dict[str, str]:
     if plan.name == "requests":
         client = {"name": "city-hotline-12345", "county": "东安县"}
         key = keys.ensure_open311_key(layout)
-        return {"GRASSROOTS_OPEN311_KEYS": json.dumps({key: client}, ensure_ascii=False)}
+        keys.ensure_personal_data_key(layout)
+        return {
+            "GRASSROOTS_OPEN311_KEYS": json.dumps({key: client}, ensure_ascii=False),
+            "GRASSROOTS_PERSONAL_DATA_KEY_FILE": str(layout.personal_data_key),
+        }
     return {}
 
 

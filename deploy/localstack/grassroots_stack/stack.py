@@ -152,6 +152,7 @@ def write_state(layout: Layout) -> dict[str, Any]:
             "issuer": "grassroots-local",
             "audience": "grassroots",
         },
+        "personal_data": {"master_key_file": str(layout.personal_data_key)},
         "open311": {
             "url": services.url(layout.service("requests")) + "/open311/v2",
             "api_key_file": str(layout.open311_key),

@@ -312,6 +312,7 @@ class CommandRunner:
             metadata=EventMetadata(ctx.actor, ctx.correlation_id, ctx.causation_id),
             outbox=outbox,
             idempotency=idem,
+            subject_id=decider.subject_of(state) if decider.subject_of else None,
         )
 
 

@@ -71,6 +71,9 @@ class Decider(Generic[S, C, E]):
     decide: Callable[..., Sequence[E]]
     evolve: Callable[[S, E], S]
     event_types: EventTypes
+    # Whose personal data this aggregate's Personal event fields are (None: no one's);
+    # the store seals them with that subject's key. See grassroots_eventkit.personal.
+    subject_of: Callable[[S], str | None] | None = None
 
     def owns(self, stored_types: Sequence[str]) -> bool:
         """Whether a stream with these stored event types is one of this aggregate's.

@@ -6,7 +6,7 @@ migrate while the others wait.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -41,3 +41,22 @@ async def migrate(pool: asyncpg.Pool, migrations: Sequence[Migration]) -> list[s
     if applied:
         log.info("db.migrated", migrations=applied)
     return applied
+
+
+async def run_once(pool: asyncpg.Pool, name: str, step: Callable[[], Awaitable[None]]) -> bool:
+    """A data migration written in Python (for what SQL cannot do, e.g. encryption), recorded
+    in schema_migrations like the others. Instances starting together serialise on the
+    advisory lock; the step runs on its own connections and must be idempotent, since a
+    crash after it and before the record runs it again."""
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
+        try:
+            done = await conn.fetchval("SELECT 1 FROM schema_migrations WHERE name = $1", name)
+            if done:
+                return False
+            await step()
+            await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
+    log.info("db.migrated", migrations=[name])
+    return True

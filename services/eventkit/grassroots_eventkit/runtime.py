@@ -35,7 +35,10 @@ from grassroots_eventkit.http.correlation import CorrelationMiddleware
 from grassroots_eventkit.http.problems import install_problem_handlers
 from grassroots_eventkit.kafka import ensure_topics, reliable_producer
 from grassroots_eventkit.logs import configure_logging
-from grassroots_eventkit.migrations import Migration, migrate
+from grassroots_eventkit.migrations import Migration, migrate, run_once
+from grassroots_eventkit.personal import SUBJECT_KEYS, KeyVault, MasterKey, PersonalData, Sealer
+from grassroots_eventkit.personal.cipher import parse_master_key
+from grassroots_eventkit.personal.upgrade import seal_plaintext, upgrade_name
 from grassroots_eventkit.relay import OutboxRelay
 from grassroots_eventkit.settings import ServiceSettings
 from grassroots_eventkit.store.postgres import PostgresEventStore
@@ -70,6 +73,8 @@ class ServiceSpec:
     # Started after `on_start`, in processes with the consumer role.
     workers: Callable[[Runtime], Sequence[Worker]] = lambda _rt: ()
     openapi_tags: Sequence[dict[str, Any]] = ()
+    # Personal fields sealed per subject in the event store (None: the service has none).
+    personal_data: PersonalData | None = None
 
 
 @dataclass
@@ -80,6 +85,7 @@ class Runtime:
     settings: ServiceSettings
     pool: asyncpg.Pool
     store: PostgresEventStore
+    vault: KeyVault | None = None
     producer: AIOKafkaProducer | None = None
     relay: OutboxRelay | None = None
     consumers: list[IdempotentConsumer] = field(default_factory=list)
@@ -117,11 +123,13 @@ async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Runtime
         settings.dsn(), min_size=settings.pg_pool_min, max_size=settings.pg_pool_max
     )
     await migrate(pool, [*EVENTKIT_MIGRATIONS, *spec.migrations])
+    vault, sealer = await _personal_data(spec, settings, pool)
     rt = Runtime(
         spec=spec,
         settings=settings,
         pool=pool,
-        store=PostgresEventStore(pool, outbox_shards=settings.outbox_shards),
+        store=PostgresEventStore(pool, outbox_shards=settings.outbox_shards, sealer=sealer),
+        vault=vault,
     )
     projectors = list(spec.projectors(rt)) if "consumer" in settings.roles else []
     if settings.create_topics:
@@ -169,6 +177,27 @@ async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Runtime
             rt._tasks.append(asyncio.create_task(worker.run(), name=f"worker:{worker.name}"))
     log.info("service.started", roles=sorted(settings.roles), port=settings.http_port)
     return rt
+
+
+async def _personal_data(
+    spec: ServiceSpec, settings: ServiceSettings, pool: asyncpg.Pool
+) -> tuple[KeyVault | None, Sealer | None]:
+    """The key vault and sealer of a service with personal fields: a wrong master key
+    stops the start; events stored in plain text before are sealed once."""
+    if spec.personal_data is None:
+        return None, None
+    master = MasterKey(parse_master_key(settings.personal_data_master_key()))
+    await migrate(pool, [SUBJECT_KEYS])
+    vault = KeyVault(pool, master, cache_s=settings.personal_key_cache_s)
+    await vault.verify_master()
+    sealer = Sealer(vault, spec.personal_data.fields)
+    deciders = spec.personal_data.deciders
+
+    async def upgrade() -> None:
+        await seal_plaintext(pool, sealer, vault, deciders)
+
+    await run_once(pool, upgrade_name(sealer), upgrade)
+    return vault, sealer
 
 
 async def stop_runtime(rt: Runtime) -> None:

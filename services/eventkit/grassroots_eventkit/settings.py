@@ -37,6 +37,14 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = "grassroots"
     jwt_leeway_s: int = 30
 
+    # Wraps the per-resident keys of personal data (base64 of 32 random bytes); needed by
+    # services that declare personal fields. Losing it loses every resident's data;
+    # leaking it with a database copy exposes it. See docs/personal-data.md.
+    personal_data_key: SecretStr | None = None
+    personal_data_key_file: Path | None = None
+    # How long another instance may keep using a key after an erasure elsewhere.
+    personal_key_cache_s: float = Field(default=10.0, ge=0, le=300)
+
     pg_pool_min: int = 2
     pg_pool_max: int = 20
     create_database: bool = True
@@ -72,6 +80,16 @@ class ServiceSettings(BaseSettings):
         if self.jwt_public_key_file:
             return self.jwt_public_key_file.read_text()
         raise ValueError("set GRASSROOTS_JWT_PUBLIC_KEY or GRASSROOTS_JWT_PUBLIC_KEY_FILE")
+
+    def personal_data_master_key(self) -> str:
+        if self.personal_data_key:
+            return self.personal_data_key.get_secret_value()
+        if self.personal_data_key_file:
+            return self.personal_data_key_file.read_text()
+        raise ValueError(
+            "this service keeps personal data: set GRASSROOTS_PERSONAL_DATA_KEY or"
+            " GRASSROOTS_PERSONAL_DATA_KEY_FILE (base64 of 32 random bytes)"
+        )
 
     def dsn(self) -> str:
         return self.pg_dsn.get_secret_value()

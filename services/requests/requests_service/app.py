@@ -6,10 +6,13 @@ from fastapi import FastAPI
 from grassroots_contracts.topics import REQUESTS_EVENTS
 from grassroots_eventkit import runtime
 from grassroots_eventkit.commands import CommandRunner
+from grassroots_eventkit.personal import PersonalData
 from grassroots_eventkit.timers import DurableTimer
 
-from requests_service.api import commands, queries
+from requests_service.api import commands, queries, residents
 from requests_service.config import RequestsSettings
+from requests_service.domain import request as rq
+from requests_service.domain.request_events import PERSONAL_FIELDS
 from requests_service.handlers.lifecycle import timer_fire
 from requests_service.open311 import routes as open311
 from requests_service.publication import to_public
@@ -46,11 +49,17 @@ def spec(settings: RequestsSettings) -> runtime.ServiceSpec:
         ),
         version="0.1.0",
         produces=(REQUESTS_EVENTS,),
-        routers=(commands.router, queries.router, open311.router),
-        migrations=(routing_model.MIGRATION, request_model.MIGRATION, request_model.HOUSEHOLDS),
+        routers=(commands.router, queries.router, residents.router, open311.router),
+        migrations=(
+            routing_model.MIGRATION,
+            request_model.MIGRATION,
+            request_model.HOUSEHOLDS,
+            request_model.RESIDENT_REQUESTS,
+        ),
         projectors=lambda _rt: (routing_model.projector(), request_model.projector()),
         on_start=on_start,
         workers=workers,
+        personal_data=PersonalData(PERSONAL_FIELDS, deciders=(rq.DECIDER,)),
     )
 
 

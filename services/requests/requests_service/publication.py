@@ -13,6 +13,7 @@ from grassroots_contracts.events import PublicEvent
 from grassroots_contracts.requests import lifecycle as pub
 from grassroots_eventkit.domain import DomainEvent
 
+from requests_service.domain import erasure
 from requests_service.domain import request as rq
 from requests_service.domain.request import Request, resolver_of
 
@@ -171,7 +172,16 @@ def _missed(e: rq.DeadlineMissed, s: Request) -> PublicEvent:
     )
 
 
-MAPPERS: dict[type[DomainEvent], Callable[[Any, Request], PublicEvent]] = {
+def _erased(e: erasure.ResidentErased, s: erasure.Erasure) -> PublicEvent:
+    return pub.ResidentErased(
+        resident_id=e.resident_id,
+        community_id=e.community_id,
+        requests=len(e.request_ids),
+        erased_at=e.at,
+    )
+
+
+MAPPERS: dict[type[DomainEvent], Callable[[Any, Any], PublicEvent]] = {
     rq.RequestSubmitted: _submitted,
     rq.RequestRouted: _routed,
     rq.RequestClaimed: _claimed,
@@ -187,8 +197,13 @@ MAPPERS: dict[type[DomainEvent], Callable[[Any, Request], PublicEvent]] = {
     rq.RequestMerged: _merged,
     rq.SupportersJoined: _joined,
     rq.DeadlineMissed: _missed,
+    erasure.ResidentErased: _erased,
 }
 
 
 def to_public(event: DomainEvent, state_after: Any) -> PublicEvent | None:
+    """The public event of a stored one (the request's or a resident's erasure). A
+    caller's erasure has none: the caller never had a public id."""
+    if isinstance(event, erasure.CallerErased):
+        return None
     return MAPPERS[type(event)](event, state_after)

@@ -9,6 +9,7 @@ import asyncio
 from collections import defaultdict
 
 from grassroots_eventkit.codec import KafkaRecord
+from grassroots_eventkit.personal.sealing import Sealer
 from grassroots_eventkit.store.aggregates import AggregateReader, StateCache
 from grassroots_eventkit.store.model import (
     AppendBatch,
@@ -21,7 +22,8 @@ from grassroots_eventkit.store.model import (
 
 
 class InMemoryEventStore:
-    def __init__(self, cache_size: int = 10_000) -> None:
+    def __init__(self, cache_size: int = 10_000, sealer: Sealer | None = None) -> None:
+        self._sealer = sealer
         self._aggregates = AggregateReader(self, StateCache(cache_size))
         self._streams: dict[str, list[StoredEvent]] = defaultdict(list)
         self._reservations: dict[tuple[str, str], str] = {}
@@ -35,9 +37,12 @@ class InMemoryEventStore:
         return self._aggregates
 
     async def load(self, stream_id: str, *, after: int = 0) -> list[StoredEvent]:
-        return list(self._streams.get(stream_id, ())[after:])
+        events = list(self._streams.get(stream_id, ())[after:])
+        return await self._sealer.open(events) if self._sealer else events
 
     async def append(self, batch: AppendBatch) -> int:
+        if self._sealer:
+            batch = await self._sealer.seal(batch)
         async with self._lock:
             current = len(self._streams.get(batch.stream_id, ()))
             if current != batch.expected_version:

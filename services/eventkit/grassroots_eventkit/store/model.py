@@ -86,6 +86,8 @@ class AppendBatch:
     reserve: Sequence[Reservation] = ()
     release: Sequence[Reservation] = ()
     idempotency: IdempotencyRecord | None = None
+    # Whose personal data the events' Personal fields are (sealed with that subject's key).
+    subject_id: str | None = None
 
     @property
     def new_version(self) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from grassroots_eventkit.codec import KafkaRecord
+from grassroots_eventkit.personal.sealing import Sealer
 from grassroots_eventkit.store.aggregates import AggregateReader, StateCache
 from grassroots_eventkit.store.model import (
     AppendBatch,
@@ -59,8 +60,10 @@ class PostgresEventStore:
         max_group: int = 32,
         max_inflight: int = 4,
         cache_size: int = 10_000,
+        sealer: Sealer | None = None,
     ) -> None:
         self._pool = pool
+        self._sealer = sealer
         self._aggregates = AggregateReader(self, StateCache(cache_size))
         self._shards = outbox_shards
         # A subtransaction per batch: PostgreSQL caches 64 subxids per transaction.
@@ -76,7 +79,7 @@ class PostgresEventStore:
 
     async def load(self, stream_id: str, *, after: int = 0) -> list[StoredEvent]:
         rows = await self._pool.fetch(_LOAD, stream_id, after)
-        return [
+        events = [
             StoredEvent(
                 stream_id=stream_id,
                 version=r["version"],
@@ -89,6 +92,7 @@ class PostgresEventStore:
             )
             for r in rows
         ]
+        return await self._sealer.open(events) if self._sealer else events
 
     async def append(self, batch: AppendBatch) -> int:
         """Queue the batch for the next group commit and wait for its own outcome.
@@ -97,6 +101,8 @@ class PostgresEventStore:
         queue up while a group is in flight leave together in one es_append_many call:
         one round trip and one WAL flush for the group instead of one per command.
         """
+        if self._sealer:
+            batch = await self._sealer.seal(batch)
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._queue.append((batch, future))
         if self._flushers < self._max_inflight:

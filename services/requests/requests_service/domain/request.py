@@ -631,6 +631,25 @@ def resolver_of(actor: Actor) -> Resolver:
     return "community"
 
 
+def resident_subject(resident_id: str) -> str:
+    return f"resident:{resident_id}"
+
+
+def caller_subject(request_id: str) -> str:
+    return f"request:{request_id}"
+
+
+def subject_of(state: Request | None) -> str | None:
+    """Whose personal data a request's texts and contact are: its resident's, whose key
+    seals them. A request from someone without an account (the hotline, the service
+    hall) is its own subject: that caller's data is erased with the request."""
+    if state is None:
+        return None
+    if state.resident_id is not None:
+        return resident_subject(state.resident_id)
+    return caller_subject(state.request_id)
+
+
 DECIDER: Decider[Request | None, RequestCommand, RequestEvent] = Decider(
     stream_type=STREAM_TYPE,
     initial_state=None,
@@ -653,4 +672,5 @@ DECIDER: Decider[Request | None, RequestCommand, RequestEvent] = Decider(
         SupportersJoined,
         DeadlineMissed,
     ),
+    subject_of=subject_of,
 )

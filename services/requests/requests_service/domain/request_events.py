@@ -1,14 +1,23 @@
-"""What happened to a request: its stored events (private; publication.py makes the public ones)."""
+"""What happened to a request: its stored events (private; publication.py makes the public ones).
+
+Fields marked `Personal` are the resident's personal data, or free text that may hold
+it: the store seals them with the resident's key (PERSONAL_FIELDS), and they read as
+their `erased` value once the resident is erased (docs/personal-data.md).
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from grassroots_contracts.requests.lifecycle import Channel, Level, Rating, WhistleKind
 from grassroots_eventkit.domain import DomainEvent
+from grassroots_eventkit.personal import ERASED_TEXT, Personal, PersonalFields
 from pydantic import AwareDatetime
 
 from requests_service.domain.request_commands import Actor, Address, Contact, Route
+
+Text = Annotated[str, Personal(erased=ERASED_TEXT)]
+OptionalText = Annotated[str | None, Personal(erased=None)]
 
 
 class RequestSubmitted(DomainEvent):
@@ -19,9 +28,9 @@ class RequestSubmitted(DomainEvent):
     address: Address
     category: str
     channel: Channel
-    text: str
-    photos: tuple[str, ...]
-    contact: Contact | None
+    text: Text
+    photos: Annotated[tuple[str, ...], Personal(erased=())]
+    contact: Annotated[Contact | None, Personal(erased=None)]
     resident_id: str | None
     submitted_by: str
     at: AwareDatetime
@@ -52,7 +61,7 @@ class ProgressNoted(DomainEvent):
 
     request_id: str
     by: Actor
-    note: str
+    note: Text
     at: AwareDatetime
 
 
@@ -64,7 +73,7 @@ class RequestEscalated(DomainEvent):
     to_level: Level
     department: str | None
     whistle: WhistleKind
-    reason: str
+    reason: Text
     automatic: bool
     by: Actor | None
     at: AwareDatetime
@@ -83,7 +92,7 @@ class RequestResolved(DomainEvent):
 
     request_id: str
     by: Actor
-    resolution: str
+    resolution: Text
     level: Level
     at: AwareDatetime
     within_deadline: bool
@@ -95,7 +104,7 @@ class RequestRated(DomainEvent):
 
     request_id: str
     rating: Rating
-    comment: str | None
+    comment: OptionalText
     resolved_by: Actor
     at: AwareDatetime
 
@@ -122,7 +131,7 @@ class RequestCancelled(DomainEvent):
     event_name = "RequestCancelled"
 
     request_id: str
-    reason: str | None
+    reason: OptionalText
     at: AwareDatetime
 
 
@@ -131,7 +140,7 @@ class RequestRejected(DomainEvent):
 
     request_id: str
     by: Actor
-    reason: str
+    reason: Text
     at: AwareDatetime
 
 
@@ -177,4 +186,15 @@ RequestEvent = (
     | RequestMerged
     | SupportersJoined
     | DeadlineMissed
+)
+
+# Every stored request event with personal fields, sealed with the resident's key.
+PERSONAL_FIELDS = PersonalFields(
+    RequestSubmitted,
+    ProgressNoted,
+    RequestEscalated,
+    RequestResolved,
+    RequestRated,
+    RequestCancelled,
+    RequestRejected,
 )

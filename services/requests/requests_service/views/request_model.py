@@ -90,6 +90,17 @@ CREATE INDEX rq_requests_open_building ON rq_requests (building_id) WHERE status
 )
 
 
+# A resident's requests, for their erasure: resident_id is an opaque account id, kept in
+# clear in RequestSubmitted (the personal fields beside it are sealed).
+RESIDENT_REQUESTS = Migration(
+    name="requests.0004_resident_requests",
+    sql="""
+CREATE INDEX es_events_resident ON es_events ((data->>'resident_id'))
+WHERE event_type = 'RequestSubmitted.v1';
+""",
+)
+
+
 def _request(assignments: str) -> str:
     return f"UPDATE rq_requests SET {assignments} WHERE community_id = $1 AND request_id = $2"
 
