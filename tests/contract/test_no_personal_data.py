@@ -48,9 +48,11 @@ def test_fields_marked_as_ids_hold_ids_in_the_example_when_declared(
     ids = [path for path, marker in markers(event).items() if marker.kind == "id"]
     for path in ids:
         for value in values_at(event.example, path):
-            assert isinstance(value, str) and ID_SHAPE.match(value), (path, value)
+            assert isinstance(value, str), (path, value)
+            assert ID_SHAPE.match(value), (path, value)
 
 
 def test_every_marker_gives_a_reason_when_a_field_is_declared_not_personal() -> None:
     reasons = {m.reason for event in PUBLIC_EVENTS for m in markers(event).values()}
-    assert reasons and all(len(reason) >= 20 for reason in reasons)
+    assert reasons
+    assert all(len(reason) >= 20 for reason in reasons)

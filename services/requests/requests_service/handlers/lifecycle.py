@@ -169,14 +169,7 @@ async def merge(
             from_request_id=request_id,
             supporters=merged.supporters,
         )
-        await _run(
-            runner,
-            CommandContext(
-                actor=ctx.actor, correlation_id=ctx.correlation_id, causation_id=ctx.causation_id
-            ),
-            into_request_id,
-            join,
-        )
+        await _run(runner, ctx.next_step(), into_request_id, join)
     return accepted
 
 
