@@ -95,7 +95,7 @@ async def escalate(
     if cmd.department is not None and cmd.department not in DEPARTMENTS:
         raise InvalidValue(
             "unknown_department",
-            f"no department {cmd.department!r}; see GET /catalogue",
+            f"no department {cmd.department!r}; see GET /categories",
             field="department",
         )
     return await _run(runner, ctx, request_id, cmd)
