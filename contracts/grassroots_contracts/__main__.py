@@ -18,7 +18,7 @@ from typing import Any
 
 from grassroots_contracts import history
 from grassroots_contracts.catalogue import ASYNCAPI_FILE, catalogue_files, event_schemas, render
-from grassroots_contracts.compatibility import check_catalogue, out_of_date
+from grassroots_contracts.compatibility import check, check_catalogue, out_of_date
 
 DEFAULT_DIR = Path("contracts/schemas")
 # Inside the package, so an installed service can serve it (see `history`).
@@ -49,7 +49,12 @@ def write_catalogue(out: Path, history_file: Path = DEFAULT_HISTORY) -> int:
     out.mkdir(parents=True, exist_ok=True)
     committed, _ = _load_committed(out)
     current = {t: json.loads(render(s)) for t, s in event_schemas().items()}
-    if violations := check_catalogue(committed, current):
+    violations = [
+        f"{event_type}: {problem}"
+        for event_type in sorted(current.keys() & committed.keys())
+        for problem in check(committed[event_type], current[event_type])
+    ]
+    if violations:
         # The history records compatible changes only; a breaking one is a new .vN.
         print("not written: the change is incompatible; see `check`", file=sys.stderr)
         for violation in violations:
