@@ -178,7 +178,7 @@ def _event_article(
     kinds = {path: m.kind for path, m in markers(event).items()}
     rows = "".join(
         f"<tr><td><code>{_e(path)}</code></td><td><code>{_e(kind)}</code></td>"
-        f"<td>{'yes' if required else 'no'}</td><td>{_e(kinds.get(path, ''))}</td>"
+        f"<td>{'yes' if required else 'no'}</td><td>{_e(kinds.get(path) or _kind(kind))}</td>"
         f"<td>{_e(description)}</td></tr>"
         for path, kind, required, description in fields(schema)
     )
@@ -261,6 +261,15 @@ def type_name(prop: Mapping[str, Any]) -> str:
     if "format" in prop:
         return f"{kind} ({prop['format']})"
     return kind
+
+
+def _kind(type_text: str) -> str:
+    """The data column of an unmarked field: what its type alone says."""
+    if type_text.startswith(("one of", "always")):
+        return "closed set"
+    if "date" in type_text or type_text.startswith(("integer", "number", "boolean")):
+        return "number or time"
+    return ""
 
 
 def _short(event: type[PublicEvent]) -> str:
