@@ -132,6 +132,8 @@ def test_only_staff_of_the_community_or_its_county_read_the_audit(stack, place, 
     assert audit(stack, "requests", agency).status_code == 403
     assert audit(stack, "requests", desk.staff()).status_code == 200
     assert audit(stack, "points", desk.staff(), limit=0).status_code == 422
+    bad = audit(stack, "requests", desk.staff(), actor="a\x00b")
+    assert (bad.status_code, bad.json()["errors"][0]["field"]) == (422, "query.actor")
 
 
 def test_pages_follow_the_cursor_without_gaps_or_repeats(stack, place):

@@ -19,6 +19,8 @@ from grassroots_eventkit.domain import InvalidValue
 from grassroots_eventkit.http.security import CurrentPrincipal
 
 COMMUNITY_ROLES = ("community_staff", "grid_worker")
+# PostgreSQL text holds no NUL; no filter value needs a control character.
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 COUNTY_ROLES = ("county_admin", "department")
 
 
@@ -107,9 +109,9 @@ def audit_router() -> APIRouter:
     async def read_audit(
         request: Request,
         principal: CurrentPrincipal,
-        community: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-        actor: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-        command: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+        community: Annotated[str | None, Query(max_length=64, pattern=PRINTABLE)] = None,
+        actor: Annotated[str | None, Query(max_length=200, pattern=PRINTABLE)] = None,
+        command: Annotated[str | None, Query(max_length=100, pattern=PRINTABLE)] = None,
         since: Annotated[AwareDatetime | None, Query(description="at or after")] = None,
         until: Annotated[AwareDatetime | None, Query(description="before")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
