@@ -12,13 +12,17 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from grassroots_contracts import history
 from grassroots_contracts.catalogue import ASYNCAPI_FILE, catalogue_files, event_schemas, render
-from grassroots_contracts.compatibility import check_catalogue, out_of_date
+from grassroots_contracts.compatibility import check, check_catalogue, out_of_date
 
 DEFAULT_DIR = Path("contracts/schemas")
+# Inside the package, so an installed service can serve it (see `history`).
+DEFAULT_HISTORY = Path("contracts/grassroots_contracts") / history.HISTORY_FILE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,18 +33,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     write = commands.add_parser("write", help="regenerate the committed catalogue files")
     write.add_argument("--out", type=Path, default=DEFAULT_DIR)
+    write.add_argument("--history", type=Path, default=DEFAULT_HISTORY)
     check = commands.add_parser("check", help="fail on incompatible or missing schemas")
     check.add_argument("--dir", type=Path, default=DEFAULT_DIR)
+    check.add_argument("--history", type=Path, default=DEFAULT_HISTORY)
     args = parser.parse_args(argv)
     if args.command == "write":
-        return write_catalogue(args.out)
-    return check_catalogue_dir(args.dir)
+        return write_catalogue(args.out, args.history)
+    return check_catalogue_dir(args.dir, args.history)
 
 
-def write_catalogue(out: Path) -> int:
+def write_catalogue(out: Path, history_file: Path = DEFAULT_HISTORY) -> int:
     # Files of event types that left the code stay: they document events still on the
     # topics, and `check` decides whether their removal was allowed.
     out.mkdir(parents=True, exist_ok=True)
+    committed, _ = _load_committed(out)
+    current = {t: json.loads(render(s)) for t, s in event_schemas().items()}
+    violations = [
+        f"{event_type}: {problem}"
+        for event_type in sorted(current.keys() & committed.keys())
+        for problem in check(committed[event_type], current[event_type])
+    ]
+    if violations:
+        # The history records compatible changes only; a breaking one is a new .vN.
+        print("not written: the change is incompatible; see `check`", file=sys.stderr)
+        for violation in violations:
+            print(f"  - {violation}", file=sys.stderr)
+        return 1
+    known = _load_history(history_file)
+    new = history.updated(known, committed, current, today=datetime.now(UTC).date())
+    if new != known:
+        history_file.write_text(history.render(new), encoding="utf-8")
+        print(f"wrote     {history_file}")
     for name, text in sorted(catalogue_files().items()):
         path = out / name
         if path.exists() and path.read_text(encoding="utf-8") == text:
@@ -51,11 +75,12 @@ def write_catalogue(out: Path) -> int:
     return 0
 
 
-def check_catalogue_dir(directory: Path) -> int:
+def check_catalogue_dir(directory: Path, history_file: Path = DEFAULT_HISTORY) -> int:
     committed, unreadable = _load_committed(directory)
     # Through JSON and back, so it compares like the files it is checked against.
     current = {t: json.loads(render(s)) for t, s in event_schemas().items()}
     violations = unreadable + check_catalogue(committed, current)
+    violations += history.problems(_load_history(history_file), current)
     if violations:
         print(
             f"Public event contracts in {directory} are broken ({len(violations)} problem(s)):",
@@ -79,6 +104,10 @@ def check_catalogue_dir(directory: Path) -> int:
         print(f"note: {asyncapi} is out of date; run `make contracts`")
     print(f"Public event contracts: {len(current)} event type(s) compatible with {directory}")
     return 0
+
+
+def _load_history(path: Path) -> history.History:
+    return history.parse(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
 def _load_committed(directory: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:

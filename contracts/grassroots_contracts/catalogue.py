@@ -339,6 +339,20 @@ def _example_headers(event: type[PublicEvent]) -> dict[str, str]:
     }
 
 
+def example_cloudevent(event: type[PublicEvent]) -> dict[str, Any]:
+    """The event's example as one CloudEvent in the structured JSON form: the Kafka
+    headers' attributes (without their `ce_` prefix) beside the payload as `data`."""
+    headers = _example_headers(event)
+    attributes = {
+        name.removeprefix("ce_"): value for name, value in headers.items() if name.startswith("ce_")
+    }
+    return {
+        **attributes,
+        "datacontenttype": headers[ce.H_CONTENT_TYPE],
+        "data": copy.deepcopy(event.example),
+    }
+
+
 def _short_name(event: type[PublicEvent]) -> str:
     # From the event type, not the class: a v2 class may well be called ThingMadeV2.
     return event.type_name().rsplit(".", 1)[-1]

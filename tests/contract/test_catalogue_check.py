@@ -147,3 +147,23 @@ def test_cli_check_fails_when_a_committed_file_is_not_json(
     capsys.readouterr()
     assert main(["check", "--dir", str(tmp_path)]) == 1
     assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_cli_write_records_every_event_type_in_the_history_and_check_needs_it(
+    tmp_path: Path,
+) -> None:
+    history = tmp_path / "history.json"
+    assert main(["write", "--out", str(tmp_path / "schemas"), "--history", str(history)]) == 0
+    recorded = json.loads(history.read_text(encoding="utf-8"))
+    assert recorded["grassroots.organisation.CommunityRegistered"] == [
+        {
+            "version": 1,
+            "date": recorded["grassroots.organisation.CommunityRegistered"][0]["date"],
+            "change": "introduced",
+            "compatible": True,
+        }
+    ]
+    assert main(["check", "--dir", str(tmp_path / "schemas"), "--history", str(history)]) == 0
+    del recorded["grassroots.organisation.CommunityRegistered"]
+    history.write_text(json.dumps(recorded), encoding="utf-8")
+    assert main(["check", "--dir", str(tmp_path / "schemas"), "--history", str(history)]) == 1

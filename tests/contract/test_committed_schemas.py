@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from grassroots_contracts import envelope as ce
 from grassroots_contracts.catalogue import (
@@ -210,3 +211,15 @@ def _resolve(document: dict[str, Any], ref: str) -> Any:
         assert key in node, ref
         node = node[key]
     return node
+
+
+@pytest.mark.parametrize("event", PUBLIC_EVENTS, ids=by_type)
+def test_every_event_has_an_example_of_its_own_that_its_committed_schema_accepts(
+    event: type[PublicEvent],
+) -> None:
+    # Its own: an example inherited from a base would document another event.
+    assert "example" in event.__dict__, f"{event.event_type} has no example"
+    schema = json.loads((SCHEMAS / schema_file_name(event.event_type)).read_text("utf-8"))
+    validator = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+    errors = [error.message for error in validator.iter_errors(event.example)]
+    assert errors == [], errors

@@ -7,6 +7,7 @@ from typing import ClassVar
 from pydantic import AwareDatetime, Field
 
 from grassroots_contracts.events import PublicEvent
+from grassroots_contracts.privacy import Id, OfficialName
 from grassroots_contracts.topics import ORGANISATION_EVENTS
 
 _EXAMPLE_COMMUNITY = "7d3f1c2e-0b1a-4c55-9a57-1f0e4b8f2c11"
@@ -25,10 +26,10 @@ class CommunityRegistered(PublicEvent):
         "registered_at": "2026-03-01T08:00:00Z",
     }
 
-    community_id: str = Field(description="the community's id; also the Kafka key")
-    name: str = Field(description="the community's official name, e.g. 茶亭社区")
-    county: str = Field(description="the county it belongs to, e.g. 东安县")
-    town: str = Field(description="the town or subdistrict, e.g. 白牙市镇")
+    community_id: Id = Field(description="the community's id; also the Kafka key")
+    name: OfficialName = Field(description="the community's official name, e.g. 茶亭社区")
+    county: OfficialName = Field(description="the county it belongs to, e.g. 东安县")
+    town: OfficialName = Field(description="the town or subdistrict, e.g. 白牙市镇")
     registered_at: AwareDatetime
 
 
@@ -43,8 +44,8 @@ class CommunityRenamed(PublicEvent):
         "renamed_at": "2026-04-01T08:00:00Z",
     }
 
-    community_id: str = Field(description="the community's id; also the Kafka key")
-    name: str = Field(description="the new official name")
+    community_id: Id = Field(description="the community's id; also the Kafka key")
+    name: OfficialName = Field(description="the new official name")
     renamed_at: AwareDatetime
 
 

@@ -12,6 +12,7 @@ from typing import ClassVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from grassroots_contracts.events import PublicEvent
+from grassroots_contracts.privacy import Code, DoorNumber, Id, OfficialName, PublicTitle
 from grassroots_contracts.topics import ORGANISATION_EVENTS
 
 _C = "7d3f1c2e-0b1a-4c55-9a57-1f0e4b8f2c11"
@@ -38,9 +39,9 @@ class CompoundRegistered(_GridEvent):
         "registered_at": _T,
     }
 
-    compound_id: str
-    community_id: str
-    name: str = Field(description="the compound's name, e.g. 雍景园小区")
+    compound_id: Id
+    community_id: Id
+    name: OfficialName = Field(description="the compound's name, e.g. 雍景园小区")
     registered_at: AwareDatetime
 
 
@@ -54,9 +55,9 @@ class CompoundRenamed(_GridEvent):
         "name": "雍景新园",
     }
 
-    compound_id: str
-    community_id: str
-    name: str
+    compound_id: Id
+    community_id: Id
+    name: OfficialName
 
 
 class AreaAdded(_GridEvent):
@@ -70,10 +71,10 @@ class AreaAdded(_GridEvent):
         "name": "东片区",
     }
 
-    area_id: str
-    compound_id: str
-    community_id: str
-    name: str
+    area_id: Id
+    compound_id: Id
+    community_id: Id
+    name: OfficialName
 
 
 class KeyCompoundLeaderAssigned(_GridEvent):
@@ -87,10 +88,10 @@ class KeyCompoundLeaderAssigned(_GridEvent):
         "title": "副县长",
     }
 
-    compound_id: str
-    community_id: str
-    leader_id: str
-    title: str = Field(description="the leader's office, e.g. 副县长")
+    compound_id: Id
+    community_id: Id
+    leader_id: Id
+    title: PublicTitle = Field(description="the leader's office, e.g. 副县长")
 
 
 class BuildingRegistered(_GridEvent):
@@ -107,11 +108,11 @@ class BuildingRegistered(_GridEvent):
         "registered_at": _T,
     }
 
-    building_id: str
-    compound_id: str
-    community_id: str
-    area_id: str | None = None
-    name: str
+    building_id: Id
+    compound_id: Id
+    community_id: Id
+    area_id: Id | None = None
+    name: OfficialName
     units: int = Field(ge=1)
     registered_at: AwareDatetime
 
@@ -122,9 +123,9 @@ class BuildingRenamed(_GridEvent):
     event_type: ClassVar[str] = "grassroots.organisation.BuildingRenamed.v1"
     example: ClassVar[dict[str, object]] = {"building_id": _B, "community_id": _C, "name": "3号楼"}
 
-    building_id: str
-    community_id: str
-    name: str
+    building_id: Id
+    community_id: Id
+    name: OfficialName
 
 
 class BuildingMoved(_GridEvent):
@@ -139,11 +140,11 @@ class BuildingMoved(_GridEvent):
         "to_area_id": _A,
     }
 
-    building_id: str
-    compound_id: str
-    community_id: str
-    from_area_id: str | None
-    to_area_id: str
+    building_id: Id
+    compound_id: Id
+    community_id: Id
+    from_area_id: Id | None
+    to_area_id: Id
 
 
 class BuildingRetired(_GridEvent):
@@ -156,17 +157,17 @@ class BuildingRetired(_GridEvent):
         "community_id": _C,
     }
 
-    building_id: str
-    compound_id: str
-    community_id: str
+    building_id: Id
+    compound_id: Id
+    community_id: Id
 
 
 class HouseholdPosition(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    household_id: str
+    household_id: Id
     unit: int = Field(ge=1, description="the unit (单元) number within the building")
-    room: str = Field(description="the door number within the unit, e.g. 302")
+    room: DoorNumber = Field(description="the door number within the unit, e.g. 302")
 
 
 class HouseholdsAdded(_GridEvent):
@@ -180,9 +181,9 @@ class HouseholdsAdded(_GridEvent):
         "households": [{"household_id": _H, "unit": 1, "room": "302"}],
     }
 
-    building_id: str
-    compound_id: str
-    community_id: str
+    building_id: Id
+    compound_id: Id
+    community_id: Id
     households: list[HouseholdPosition]
 
 
@@ -196,9 +197,9 @@ class HouseholdRetired(_GridEvent):
         "household_id": _H,
     }
 
-    building_id: str
-    community_id: str
-    household_id: str
+    building_id: Id
+    community_id: Id
+    household_id: Id
 
 
 class HouseholdMemberAssigned(_GridEvent):
@@ -212,10 +213,10 @@ class HouseholdMemberAssigned(_GridEvent):
         "member_id": _M,
     }
 
-    building_id: str
-    community_id: str
-    household_id: str
-    member_id: str
+    building_id: Id
+    community_id: Id
+    household_id: Id
+    member_id: Id
 
 
 class BuildingHeadAppointed(_GridEvent):
@@ -224,9 +225,9 @@ class BuildingHeadAppointed(_GridEvent):
     event_type: ClassVar[str] = "grassroots.organisation.BuildingHeadAppointed.v1"
     example: ClassVar[dict[str, object]] = {"building_id": _B, "community_id": _C, "member_id": _M}
 
-    building_id: str
-    community_id: str
-    member_id: str
+    building_id: Id
+    community_id: Id
+    member_id: Id
 
 
 class CountyLeaderLinked(_GridEvent):
@@ -239,9 +240,9 @@ class CountyLeaderLinked(_GridEvent):
         "title": "县委常委、组织部部长",
     }
 
-    community_id: str
-    leader_id: str
-    title: str
+    community_id: Id
+    leader_id: Id
+    title: PublicTitle
 
 
 class CommunityWorkerAssigned(_GridEvent):
@@ -255,10 +256,10 @@ class CommunityWorkerAssigned(_GridEvent):
         "grid_unit_ids": [_X],
     }
 
-    community_id: str
-    worker_id: str
-    role: str = Field(description="grid_worker or community_worker")
-    grid_unit_ids: list[str] = Field(description="compound or area ids the worker covers")
+    community_id: Id
+    worker_id: Id
+    role: Code = Field(description="grid_worker or community_worker")
+    grid_unit_ids: list[Id] = Field(description="compound or area ids the worker covers")
 
 
 class CommitteeSecretaryAppointed(_GridEvent):
@@ -267,8 +268,8 @@ class CommitteeSecretaryAppointed(_GridEvent):
     event_type: ClassVar[str] = "grassroots.organisation.CommitteeSecretaryAppointed.v1"
     example: ClassVar[dict[str, object]] = {"community_id": _C, "member_id": _M}
 
-    community_id: str
-    member_id: str
+    community_id: Id
+    member_id: Id
 
 
 EVENTS: tuple[type[PublicEvent], ...] = (

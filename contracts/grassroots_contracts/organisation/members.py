@@ -12,6 +12,7 @@ from typing import ClassVar, Literal
 from pydantic import AwareDatetime, Field
 
 from grassroots_contracts.events import PublicEvent
+from grassroots_contracts.privacy import Id
 from grassroots_contracts.topics import ORGANISATION_EVENTS
 
 _C = "7d3f1c2e-0b1a-4c55-9a57-1f0e4b8f2c11"
@@ -42,13 +43,13 @@ class MemberRegistered(_MemberEvent):
         "registered_at": "2026-03-01T08:00:00Z",
     }
 
-    member_id: str
-    community_id: str = Field(description="the residence community")
-    building_id: str | None = None
-    household_id: str | None = None
+    member_id: Id
+    community_id: Id = Field(description="the residence community")
+    building_id: Id | None = None
+    household_id: Id | None = None
     kind: MemberKind = Field(description="in_service (在职), resident (居住), retired (退休)")
-    unit_org_id: str | None = Field(default=None, description="the work unit's party organisation")
-    contact_community_id: str | None = Field(
+    unit_org_id: Id | None = Field(default=None, description="the work unit's party organisation")
+    contact_community_id: Id | None = Field(
         default=None, description="for in-service members: the community their unit pairs with"
     )
     registered_at: AwareDatetime
@@ -66,11 +67,11 @@ class MemberResidenceTransferred(_MemberEvent):
         "household_id": _H,
     }
 
-    member_id: str
-    from_community_id: str
-    to_community_id: str
-    building_id: str | None = None
-    household_id: str | None = None
+    member_id: Id
+    from_community_id: Id
+    to_community_id: Id
+    building_id: Id | None = None
+    household_id: Id | None = None
 
 
 class MemberContactCommunitySet(_MemberEvent):
@@ -79,8 +80,8 @@ class MemberContactCommunitySet(_MemberEvent):
     event_type: ClassVar[str] = "grassroots.organisation.MemberContactCommunitySet.v1"
     example: ClassVar[dict[str, object]] = {"member_id": _M, "community_id": _C2}
 
-    member_id: str
-    community_id: str
+    member_id: Id
+    community_id: Id
 
 
 class MemberReported(_MemberEvent):
@@ -95,8 +96,8 @@ class MemberReported(_MemberEvent):
         "period": 2026,
     }
 
-    member_id: str
-    community_id: str
+    member_id: Id
+    community_id: Id
     role: Literal["residence", "contact"]
     reported_on: date
     period: int = Field(description="the reporting period: the calendar year")

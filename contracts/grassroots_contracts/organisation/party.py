@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from grassroots_contracts.events import PublicEvent
+from grassroots_contracts.privacy import Id
 from grassroots_contracts.topics import ORGANISATION_EVENTS
 
 _C = "7d3f1c2e-0b1a-4c55-9a57-1f0e4b8f2c11"
@@ -27,9 +28,9 @@ class BranchEstablished(_PartyEvent):
     event_type: ClassVar[str] = "grassroots.organisation.BranchEstablished.v1"
     example: ClassVar[dict[str, object]] = {"branch_id": _BR, "compound_id": _X, "community_id": _C}
 
-    branch_id: str
-    compound_id: str
-    community_id: str
+    branch_id: Id
+    compound_id: Id
+    community_id: Id
 
 
 class BranchDissolved(_PartyEvent):
@@ -38,9 +39,9 @@ class BranchDissolved(_PartyEvent):
     event_type: ClassVar[str] = "grassroots.organisation.BranchDissolved.v1"
     example: ClassVar[dict[str, object]] = {"branch_id": _BR, "compound_id": _X, "community_id": _C}
 
-    branch_id: str
-    compound_id: str
-    community_id: str
+    branch_id: Id
+    compound_id: Id
+    community_id: Id
 
 
 class BranchMemberAdmitted(_PartyEvent):
@@ -49,9 +50,9 @@ class BranchMemberAdmitted(_PartyEvent):
     event_type: ClassVar[str] = "grassroots.organisation.BranchMemberAdmitted.v1"
     example: ClassVar[dict[str, object]] = {"branch_id": _BR, "community_id": _C, "member_id": _M}
 
-    branch_id: str
-    community_id: str
-    member_id: str
+    branch_id: Id
+    community_id: Id
+    member_id: Id
 
 
 class BranchMemberRemoved(_PartyEvent):
@@ -60,9 +61,9 @@ class BranchMemberRemoved(_PartyEvent):
     event_type: ClassVar[str] = "grassroots.organisation.BranchMemberRemoved.v1"
     example: ClassVar[dict[str, object]] = {"branch_id": _BR, "community_id": _C, "member_id": _M}
 
-    branch_id: str
-    community_id: str
-    member_id: str
+    branch_id: Id
+    community_id: Id
+    member_id: Id
 
 
 class BranchSecretaryAppointed(_PartyEvent):
@@ -77,11 +78,11 @@ class BranchSecretaryAppointed(_PartyEvent):
         "replaced_member_id": None,
     }
 
-    branch_id: str
-    compound_id: str
-    community_id: str
-    member_id: str
-    replaced_member_id: str | None = None
+    branch_id: Id
+    compound_id: Id
+    community_id: Id
+    member_id: Id
+    replaced_member_id: Id | None = None
 
 
 class CommitteeMemberAppointed(_PartyEvent):
@@ -95,10 +96,10 @@ class CommitteeMemberAppointed(_PartyEvent):
         "area_id": _A,
     }
 
-    branch_id: str
-    community_id: str
-    member_id: str
-    area_id: str
+    branch_id: Id
+    community_id: Id
+    member_id: Id
+    area_id: Id
 
 
 class CommitteeMemberRemoved(_PartyEvent):
@@ -112,10 +113,10 @@ class CommitteeMemberRemoved(_PartyEvent):
         "area_id": _A,
     }
 
-    branch_id: str
-    community_id: str
-    member_id: str
-    area_id: str
+    branch_id: Id
+    community_id: Id
+    member_id: Id
+    area_id: Id
 
 
 class PartyGroupFormed(_PartyEvent):
@@ -129,10 +130,10 @@ class PartyGroupFormed(_PartyEvent):
         "leader_member_id": _M,
     }
 
-    branch_id: str
-    community_id: str
-    building_id: str
-    leader_member_id: str
+    branch_id: Id
+    community_id: Id
+    building_id: Id
+    leader_member_id: Id
 
 
 class PartyGroupLeaderReplaced(_PartyEvent):
@@ -147,11 +148,11 @@ class PartyGroupLeaderReplaced(_PartyEvent):
         "replaced_member_id": _M,
     }
 
-    branch_id: str
-    community_id: str
-    building_id: str
-    leader_member_id: str
-    replaced_member_id: str
+    branch_id: Id
+    community_id: Id
+    building_id: Id
+    leader_member_id: Id
+    replaced_member_id: Id
 
 
 class PartyGroupDissolved(_PartyEvent):
@@ -160,9 +161,9 @@ class PartyGroupDissolved(_PartyEvent):
     event_type: ClassVar[str] = "grassroots.organisation.PartyGroupDissolved.v1"
     example: ClassVar[dict[str, object]] = {"branch_id": _BR, "community_id": _C, "building_id": _B}
 
-    branch_id: str
-    community_id: str
-    building_id: str
+    branch_id: Id
+    community_id: Id
+    building_id: Id
 
 
 EVENTS: tuple[type[PublicEvent], ...] = (

@@ -15,6 +15,7 @@ from typing import ClassVar
 from pydantic import AwareDatetime, Field
 
 from grassroots_contracts.events import PublicEvent
+from grassroots_contracts.privacy import Id, OfficialName, PublicTitle
 from grassroots_contracts.topics import ORGANISATION_EVENTS
 
 _EXAMPLE_UNIT = "3b8e2f4a-6c1d-4e9b-8a27-5d0c9e1f7a32"
@@ -45,10 +46,12 @@ class UnitOrganisationRegistered(PublicEvent):
         "registered_at": "2026-03-01T08:00:00Z",
     }
 
-    unit_org_id: str = Field(description="the unit organisation's id")
-    name: str = Field(description="the organisation's official name, e.g. 东安县人民医院党委")
+    unit_org_id: Id = Field(description="the unit organisation's id")
+    name: OfficialName = Field(
+        description="the organisation's official name, e.g. 东安县人民医院党委"
+    )
     kind: UnitOrganisationKind = Field(description="what kind of unit it is")
-    county: str = Field(description="the county it belongs to, e.g. 东安县")
+    county: OfficialName = Field(description="the county it belongs to, e.g. 东安县")
     registered_at: AwareDatetime
 
 
@@ -63,8 +66,8 @@ class UnitOrganisationRenamed(PublicEvent):
         "renamed_at": "2026-04-01T08:00:00Z",
     }
 
-    unit_org_id: str = Field(description="the unit organisation's id")
-    name: str = Field(description="the new official name")
+    unit_org_id: Id = Field(description="the unit organisation's id")
+    name: OfficialName = Field(description="the new official name")
     renamed_at: AwareDatetime
 
 
@@ -84,8 +87,8 @@ class UnitOrganisationReported(PublicEvent):
         "recorded_at": "2026-03-05T09:30:00Z",
     }
 
-    unit_org_id: str = Field(description="the unit organisation that reported")
-    community_id: str = Field(description="the community it reported to")
+    unit_org_id: Id = Field(description="the unit organisation that reported")
+    community_id: Id = Field(description="the community it reported to")
     reported_on: date = Field(
         description="the day of the report (China Standard Time); its year is the period"
     )
@@ -106,8 +109,8 @@ class UnitOrganisationPaired(PublicEvent):
         "paired_at": "2026-03-05T09:45:00Z",
     }
 
-    unit_org_id: str = Field(description="the unit organisation")
-    community_id: str = Field(description="the community it paired with")
+    unit_org_id: Id = Field(description="the unit organisation")
+    community_id: Id = Field(description="the community it paired with")
     paired_at: AwareDatetime
 
 
@@ -129,11 +132,13 @@ class PledgeMade(PublicEvent):
         "pledged_at": "2026-03-06T10:00:00Z",
     }
 
-    pledge_id: str = Field(description="the pledge's id")
-    unit_org_id: str = Field(description="the unit organisation that pledged")
-    community_id: str = Field(description="the paired community the project is for")
+    pledge_id: Id = Field(description="the pledge's id")
+    unit_org_id: Id = Field(description="the unit organisation that pledged")
+    community_id: Id = Field(description="the paired community the project is for")
     year: int = Field(description="the calendar year the project is pledged for")
-    title: str = Field(description="the project's public name, e.g. 为茶亭社区老旧小区加装路灯")
+    title: PublicTitle = Field(
+        description="the project's public name, e.g. 为茶亭社区老旧小区加装路灯"
+    )
     pledged_at: AwareDatetime
 
 
@@ -149,9 +154,9 @@ class PledgeStarted(PublicEvent):
         "started_at": "2026-04-01T08:00:00Z",
     }
 
-    pledge_id: str = Field(description="the pledge")
-    unit_org_id: str = Field(description="the unit organisation that pledged")
-    community_id: str = Field(description="the community the project is for")
+    pledge_id: Id = Field(description="the pledge")
+    unit_org_id: Id = Field(description="the unit organisation that pledged")
+    community_id: Id = Field(description="the community the project is for")
     started_at: AwareDatetime
 
 
@@ -170,9 +175,9 @@ class PledgeNoteAdded(PublicEvent):
         "added_at": "2026-05-10T08:00:00Z",
     }
 
-    pledge_id: str = Field(description="the pledge")
-    unit_org_id: str = Field(description="the unit organisation that pledged")
-    community_id: str = Field(description="the community the project is for")
+    pledge_id: Id = Field(description="the pledge")
+    unit_org_id: Id = Field(description="the unit organisation that pledged")
+    community_id: Id = Field(description="the community the project is for")
     added_at: AwareDatetime
 
 
@@ -192,9 +197,9 @@ class PledgeCompleted(PublicEvent):
         "completed_at": "2026-09-30T08:00:00Z",
     }
 
-    pledge_id: str = Field(description="the pledge")
-    unit_org_id: str = Field(description="the unit organisation that pledged")
-    community_id: str = Field(description="the community the project is for")
+    pledge_id: Id = Field(description="the pledge")
+    unit_org_id: Id = Field(description="the unit organisation that pledged")
+    community_id: Id = Field(description="the community the project is for")
     year: int = Field(description="the calendar year the project was pledged for")
     completed_at: AwareDatetime
 

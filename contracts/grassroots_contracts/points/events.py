@@ -8,11 +8,12 @@ and the rule, or, for a manual award, the approver. Member ids only; no names.
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from grassroots_contracts.events import PublicEvent
+from grassroots_contracts.privacy import Code, Id, NotPersonal, OfficialName
 from grassroots_contracts.topics import POINTS_EVENTS
 
 _C = "7d3f1c2e-0b1a-4c55-9a57-1f0e4b8f2c11"
@@ -29,7 +30,7 @@ Grade = Literal["excellent", "qualified", "basically_qualified", "unqualified"]
 class _PointsEvent(PublicEvent):
     topic: ClassVar[str] = POINTS_EVENTS.name
 
-    community_id: str = Field(description="the community it belongs to; also the Kafka key")
+    community_id: Id = Field(description="the community it belongs to; also the Kafka key")
 
 
 class PointsEntered(_PointsEvent):
@@ -51,14 +52,14 @@ class PointsEntered(_PointsEvent):
         "capped": False,
     }
 
-    member_id: str
-    entry_id: str
+    member_id: Id
+    entry_id: Id
     kind: EntryKind
     amount: int = Field(description="signed: negative for deductions, reversals, redemptions")
-    rule_id: str | None = None
-    rule_book: str | None = Field(default=None, description="<scope>:<version> that scored it")
-    source_event_id: str | None = Field(default=None, description="the event that caused it")
-    source_type: str | None = None
+    rule_id: Id | None = None
+    rule_book: Code | None = Field(default=None, description="<scope>:<version> that scored it")
+    source_event_id: Id | None = Field(default=None, description="the event that caused it")
+    source_type: Code | None = None
     occurred_at: AwareDatetime = Field(description="when what it rewards happened")
     expires_on: date | None = None
     capped: bool = Field(default=False, description="cut down to the rule's remaining cap")
@@ -69,8 +70,8 @@ class RuleSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    rule_id: str
-    trigger: str = Field(description="the source event type it scores")
+    rule_id: Id
+    trigger: Code = Field(description="the source event type it scores")
     amount: int = Field(description="points per event, or per hour for hours; negative deducts")
     per_hour: bool = False
     cap_day: int | None = Field(default=None, ge=0)
@@ -103,7 +104,7 @@ class RuleBookPublished(_PointsEvent):
         ],
     }
 
-    county: str
+    county: OfficialName
     scope: Literal["county", "community"] = Field(
         description="county-wide, or a community's overrides (community_id names which)"
     )
@@ -125,8 +126,8 @@ class SupermarketItemStocked(_PointsEvent):
         "stock": 20,
     }
 
-    item_id: str
-    name: str
+    item_id: Id
+    name: OfficialName
     price: int = Field(ge=1, description="in points")
     added: int = Field(ge=0)
     stock: int = Field(ge=0)
@@ -146,9 +147,9 @@ class RedemptionRecorded(_PointsEvent):
         "stock": 19,
     }
 
-    redemption_id: str
-    member_id: str
-    item_id: str
+    redemption_id: Id
+    member_id: Id
+    item_id: Id
     quantity: int = Field(ge=1)
     points: int = Field(ge=1)
     stock: int = Field(ge=0, description="left on the shelf")
@@ -167,9 +168,9 @@ class RedemptionCancelled(_PointsEvent):
         "stock": 20,
     }
 
-    redemption_id: str
-    member_id: str
-    item_id: str
+    redemption_id: Id
+    member_id: Id
+    item_id: Id
     quantity: int = Field(ge=1)
     stock: int = Field(ge=0)
 
@@ -186,7 +187,7 @@ class CommunityRatingGiven(_PointsEvent):
         "score": 90,
     }
 
-    member_id: str
+    member_id: Id
     year: int
     role: Literal["residence", "contact"]
     score: int = Field(ge=0, le=100)
@@ -208,11 +209,13 @@ class MemberGraded(_PointsEvent):
         "reported_both": True,
     }
 
-    member_id: str
+    member_id: Id
     year: int
     points: int
     residence_score: int | None
-    contact_score: int | None
+    contact_score: Annotated[
+        int | None, NotPersonal("score", "the score the contact community (联系社区) gave")
+    ]
     score: float
     grade: Grade
     reported_both: bool = Field(description="reported to both communities (双报到) that year")
@@ -230,10 +233,10 @@ class AwardRecorded(_PointsEvent):
         "subject_id": "0193a7c2-0000-7000-8000-00000000b001",
     }
 
-    award_id: str
+    award_id: Id
     kind: Literal["best_family", "best_building"]
     year: int
-    subject_id: str = Field(description="the household id or the building id")
+    subject_id: Id = Field(description="the household id or the building id")
 
 
 EVENTS: tuple[type[PublicEvent], ...] = (

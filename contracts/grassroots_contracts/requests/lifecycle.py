@@ -7,11 +7,12 @@ requests service's own store: they are personal data or may contain it.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field
 
 from grassroots_contracts.events import PublicEvent
+from grassroots_contracts.privacy import Code, Id, NotPersonal
 from grassroots_contracts.topics import REQUESTS_EVENTS
 
 _R = "0193a7c2-0000-7000-8000-0000000f0001"
@@ -35,8 +36,8 @@ Resolver = Literal["member", "department", "community"]
 class _RequestEvent(PublicEvent):
     topic: ClassVar[str] = REQUESTS_EVENTS.name
 
-    request_id: str
-    community_id: str = Field(description="the community of the address; also the Kafka key")
+    request_id: Id
+    community_id: Id = Field(description="the community of the address; also the Kafka key")
 
 
 class RequestSubmitted(_RequestEvent):
@@ -58,13 +59,15 @@ class RequestSubmitted(_RequestEvent):
         "resolve_by": "2026-05-16T09:30:00Z",
     }
 
-    compound_id: str | None = None
-    area_id: str | None = None
-    building_id: str | None = None
-    household_id: str | None = None
-    category: str = Field(description="a service code of the county's catalogue, e.g. repairs")
+    compound_id: Id | None = None
+    area_id: Id | None = None
+    building_id: Id | None = None
+    household_id: Id | None = None
+    category: Code = Field(description="a service code of the county's catalogue, e.g. repairs")
     channel: Channel
-    photos: int = Field(ge=0, description="how many photos came with it (the URLs are internal)")
+    photos: Annotated[int, NotPersonal("count", "how many photos came; never a photo")] = Field(
+        ge=0, description="how many photos came with it (the URLs are internal)"
+    )
     submitted_at: AwareDatetime
     respond_by: AwareDatetime = Field(description="a member must claim it by then")
     resolve_by: AwareDatetime = Field(description="it must be resolved by then")
@@ -83,7 +86,7 @@ class RequestRouted(_RequestEvent):
     }
 
     level: Level = Field(description="the grid level of the first responsible person")
-    responsible_ids: list[str] = Field(
+    responsible_ids: list[Id] = Field(
         description="member ids of the chain who may claim it; empty: the community handles it"
     )
     routed_at: AwareDatetime
@@ -102,7 +105,7 @@ class RequestClaimed(_RequestEvent):
         "within_deadline": True,
     }
 
-    member_id: str
+    member_id: Id
     assigned: bool = Field(description="true when community staff assigned it")
     claimed_at: AwareDatetime
     within_deadline: bool = Field(description="claimed before its response deadline")
@@ -135,7 +138,7 @@ class RequestEscalated(_RequestEvent):
 
     from_level: Level
     to_level: Level
-    department: str | None = Field(default=None, description="a county department's code")
+    department: Code | None = Field(default=None, description="a county department's code")
     whistle: WhistleKind
     automatic: bool
     escalated_at: AwareDatetime
@@ -152,7 +155,7 @@ class DepartmentReported(_RequestEvent):
         "reported_at": _T,
     }
 
-    department: str
+    department: Code
     reported_at: AwareDatetime
 
 
@@ -171,7 +174,7 @@ class RequestResolved(_RequestEvent):
         "confirm_by": "2026-05-16T09:30:00Z",
     }
 
-    resolved_by: str = Field(description="the member id, department code or staff subject")
+    resolved_by: Id = Field(description="the member id, department code or staff subject")
     resolver: Resolver = Field(description="what `resolved_by` names")
     level: Level
     resolved_at: AwareDatetime
@@ -193,7 +196,7 @@ class RequestRated(_RequestEvent):
     }
 
     rating: Rating
-    resolved_by: str
+    resolved_by: Id
     resolver: Resolver
     rated_at: AwareDatetime
 
@@ -215,7 +218,7 @@ class RequestReopened(_RequestEvent):
     reason: Literal["dissatisfied"]
     reopened_at: AwareDatetime
     resolve_by: AwareDatetime
-    previously_resolved_by: str
+    previously_resolved_by: Id
     previous_resolver: Resolver
 
 
@@ -269,7 +272,7 @@ class RequestMerged(_RequestEvent):
         "merged_at": _T,
     }
 
-    into_request_id: str
+    into_request_id: Id
     merged_at: AwareDatetime
 
 
@@ -284,7 +287,7 @@ class SupportersJoined(_RequestEvent):
         "supporters": 2,
     }
 
-    from_request_id: str
+    from_request_id: Id
     supporters: int = Field(ge=0, description="how many residents support it now")
 
 
@@ -324,9 +327,11 @@ class ResidentErased(PublicEvent):
         "erased_at": _T,
     }
 
-    resident_id: str = Field(description="the opaque id of the resident's account")
-    community_id: str = Field(description="the community of their latest request; the Kafka key")
-    requests: int = Field(ge=0, description="how many of their requests held personal data")
+    resident_id: Id = Field(description="the opaque id of the resident's account")
+    community_id: Id = Field(description="the community of their latest request; the Kafka key")
+    requests: Annotated[int, NotPersonal("count", "how many requests; no one's data")] = Field(
+        ge=0, description="how many of their requests held personal data"
+    )
     erased_at: AwareDatetime
 
 

@@ -13,6 +13,7 @@ from typing import ClassVar, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from grassroots_contracts.events import PublicEvent
+from grassroots_contracts.privacy import Id, OfficialName, PublicTitle, Tag
 from grassroots_contracts.topics import VOLUNTEERING_EVENTS
 
 _C = "7d3f1c2e-0b1a-4c55-9a57-1f0e4b8f2c11"
@@ -56,7 +57,7 @@ Certifier = Literal["team", "community"]
 class _VolunteeringEvent(PublicEvent):
     topic: ClassVar[str] = VOLUNTEERING_EVENTS.name
 
-    community_id: str = Field(description="the community it belongs to; also the Kafka key")
+    community_id: Id = Field(description="the community it belongs to; also the Kafka key")
 
 
 class TeamRegistered(_VolunteeringEvent):
@@ -72,10 +73,10 @@ class TeamRegistered(_VolunteeringEvent):
         "registered_at": _AT,
     }
 
-    team_id: str
+    team_id: Id
     kind: TeamKind
-    name: str
-    partner: str | None = Field(
+    name: OfficialName
+    partner: OfficialName | None = Field(
         default=None, description="the outside organisation of a partner team, e.g. 县人民医院"
     )
     registered_at: AwareDatetime
@@ -92,8 +93,8 @@ class TeamMemberJoined(_VolunteeringEvent):
         "joined_at": _AT,
     }
 
-    team_id: str
-    member_id: str
+    team_id: Id
+    member_id: Id
     joined_at: AwareDatetime
 
 
@@ -108,8 +109,8 @@ class TeamMemberLeft(_VolunteeringEvent):
         "left_at": _AT,
     }
 
-    team_id: str
-    member_id: str
+    team_id: Id
+    member_id: Id
     left_at: AwareDatetime
 
 
@@ -125,10 +126,10 @@ class ServiceProjectAdded(_VolunteeringEvent):
         "skills": ["陪伴", "家政"],
     }
 
-    team_id: str
-    project_id: str
-    title: str
-    skills: list[str]
+    team_id: Id
+    project_id: Id
+    title: PublicTitle
+    skills: list[Tag]
 
 
 class ServiceProjectClaimed(_VolunteeringEvent):
@@ -143,9 +144,9 @@ class ServiceProjectClaimed(_VolunteeringEvent):
         "claimed_at": _AT,
     }
 
-    team_id: str
-    project_id: str
-    member_id: str
+    team_id: Id
+    project_id: Id
+    member_id: Id
     claimed_at: AwareDatetime
 
 
@@ -165,11 +166,11 @@ class ActivityScheduled(_VolunteeringEvent):
         "capacity": 20,
     }
 
-    activity_id: str
-    compound_id: str | None = None
-    team_id: str | None = Field(default=None, description="the organising team, if any")
+    activity_id: Id
+    compound_id: Id | None = None
+    team_id: Id | None = Field(default=None, description="the organising team, if any")
     kind: ActivityKind
-    title: str
+    title: PublicTitle
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     capacity: int = Field(ge=1)
@@ -191,8 +192,8 @@ class ActivitySignedUp(_VolunteeringEvent):
         "waitlist_position": None,
     }
 
-    activity_id: str
-    member_id: str
+    activity_id: Id
+    member_id: Id
     status: Literal["confirmed", "waitlisted"]
     waitlist_position: int | None = Field(default=None, ge=1)
 
@@ -208,8 +209,8 @@ class ActivitySignUpCancelled(_VolunteeringEvent):
         "was": "confirmed",
     }
 
-    activity_id: str
-    member_id: str
+    activity_id: Id
+    member_id: Id
     was: Literal["confirmed", "waitlisted"]
 
 
@@ -219,8 +220,8 @@ class WaitlistPromoted(_VolunteeringEvent):
     event_type: ClassVar[str] = "grassroots.volunteering.WaitlistPromoted.v1"
     example: ClassVar[dict[str, object]] = {"activity_id": _A, "community_id": _C, "member_id": _M2}
 
-    activity_id: str
-    member_id: str
+    activity_id: Id
+    member_id: Id
 
 
 class ActivityCheckedIn(_VolunteeringEvent):
@@ -235,8 +236,8 @@ class ActivityCheckedIn(_VolunteeringEvent):
         "with_code": True,
     }
 
-    activity_id: str
-    member_id: str
+    activity_id: Id
+    member_id: Id
     at: AwareDatetime
     with_code: bool
 
@@ -252,8 +253,8 @@ class ActivityCheckedOut(_VolunteeringEvent):
         "at": _AT,
     }
 
-    activity_id: str
-    member_id: str
+    activity_id: Id
+    member_id: Id
     at: AwareDatetime
 
 
@@ -263,8 +264,8 @@ class ActivityNoShow(_VolunteeringEvent):
     event_type: ClassVar[str] = "grassroots.volunteering.ActivityNoShow.v1"
     example: ClassVar[dict[str, object]] = {"activity_id": _A, "community_id": _C, "member_id": _M}
 
-    activity_id: str
-    member_id: str
+    activity_id: Id
+    member_id: Id
 
 
 class ActivityCompleted(_VolunteeringEvent):
@@ -278,7 +279,7 @@ class ActivityCompleted(_VolunteeringEvent):
         "completed_at": _AT,
     }
 
-    activity_id: str
+    activity_id: Id
     residents_served: int = Field(ge=0)
     completed_at: AwareDatetime
 
@@ -298,11 +299,11 @@ class HoursCertified(_VolunteeringEvent):
         "served_on": "2026-05-16",
     }
 
-    member_id: str
+    member_id: Id
     hours: float = Field(gt=0, description="hours, to two decimals")
     source: Literal["activity", "shift"]
-    source_id: str = Field(description="the activity id, or the rota slot id")
-    certified_by: str = Field(description="the team id, or the community id")
+    source_id: Id = Field(description="the activity id, or the rota slot id")
+    certified_by: Id = Field(description="the team id, or the community id")
     certifier: Certifier
     served_on: date = Field(description="the day served (China Standard Time): its month counts")
 
@@ -312,7 +313,7 @@ class ShiftSlot(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    slot_id: str
+    slot_id: Id
     area: StationArea
     starts_at: AwareDatetime
     ends_at: AwareDatetime
@@ -337,7 +338,7 @@ class ShiftSlotsOpened(_VolunteeringEvent):
         "gap_check_at": "2026-05-07T10:00:00Z",
     }
 
-    rota_id: str
+    rota_id: Id
     weekend: date = Field(description="the Saturday of the weekend")
     slots: list[ShiftSlot]
     gap_check_at: AwareDatetime
@@ -355,9 +356,9 @@ class ShiftClaimed(_VolunteeringEvent):
         "assigned": False,
     }
 
-    rota_id: str
-    slot_id: str
-    member_id: str
+    rota_id: Id
+    slot_id: Id
+    member_id: Id
     assigned: bool
 
 
@@ -372,9 +373,9 @@ class ShiftReleased(_VolunteeringEvent):
         "member_id": _M,
     }
 
-    rota_id: str
-    slot_id: str
-    member_id: str
+    rota_id: Id
+    slot_id: Id
+    member_id: Id
 
 
 class ShiftSwapProposed(_VolunteeringEvent):
@@ -390,11 +391,11 @@ class ShiftSwapProposed(_VolunteeringEvent):
         "counterpart_id": _M2,
     }
 
-    rota_id: str
-    slot_id: str
-    with_slot_id: str
-    proposer_id: str
-    counterpart_id: str
+    rota_id: Id
+    slot_id: Id
+    with_slot_id: Id
+    proposer_id: Id
+    counterpart_id: Id
 
 
 class ShiftsSwapped(_VolunteeringEvent):
@@ -410,11 +411,11 @@ class ShiftsSwapped(_VolunteeringEvent):
         "other_member_id": _M,
     }
 
-    rota_id: str
-    slot_id: str
-    member_id: str = Field(description="who holds `slot_id` now")
-    other_slot_id: str
-    other_member_id: str = Field(description="who holds `other_slot_id` now")
+    rota_id: Id
+    slot_id: Id
+    member_id: Id = Field(description="who holds `slot_id` now")
+    other_slot_id: Id
+    other_member_id: Id = Field(description="who holds `other_slot_id` now")
 
 
 class ShiftServed(_VolunteeringEvent):
@@ -429,9 +430,9 @@ class ShiftServed(_VolunteeringEvent):
         "hours": 3.0,
     }
 
-    rota_id: str
-    slot_id: str
-    member_id: str
+    rota_id: Id
+    slot_id: Id
+    member_id: Id
     hours: float = Field(gt=0)
 
 
@@ -446,9 +447,9 @@ class ShiftMissed(_VolunteeringEvent):
         "member_id": _M,
     }
 
-    rota_id: str
-    slot_id: str
-    member_id: str
+    rota_id: Id
+    slot_id: Id
+    member_id: Id
 
 
 class RotaGapRaised(_VolunteeringEvent):
@@ -464,8 +465,8 @@ class RotaGapRaised(_VolunteeringEvent):
         "raised_at": "2026-05-07T10:00:01Z",
     }
 
-    rota_id: str
-    slot_id: str
+    rota_id: Id
+    slot_id: Id
     area: StationArea
     starts_at: AwareDatetime
     raised_at: AwareDatetime

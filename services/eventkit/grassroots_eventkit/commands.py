@@ -10,7 +10,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
 import structlog
@@ -19,6 +19,7 @@ from grassroots_contracts.events import PublicEvent
 from pydantic import BaseModel
 
 from grassroots_eventkit import metrics
+from grassroots_eventkit.audit import AuditEntry, scope_of
 from grassroots_eventkit.auth import Forbidden
 from grassroots_eventkit.codec import encode
 from grassroots_eventkit.domain import Command, CommandRejected, Decider, DomainEvent
@@ -32,6 +33,7 @@ from grassroots_eventkit.store.model import (
     IdempotencyRecord,
     NewEvent,
     Reservation,
+    ReservationTaken,
 )
 
 log = structlog.get_logger()
@@ -50,6 +52,14 @@ class CommandContext:
     causation_id: str | None = None
     idempotency_key: str | None = None
     request_hash: str | None = None
+    # The acting token's roles and county, for the audit trail.
+    roles: tuple[str, ...] = ()
+    county: str | None = None
+
+    def next_step(self) -> CommandContext:
+        """For a handler's later command: the client's Idempotency-Key belongs to its
+        first one (whose stored answer a retry gets back); the actor stays."""
+        return replace(self, idempotency_key=None, request_hash=None)
 
     def for_request(self, body: BaseModel) -> CommandContext:
         """Fix the request hash on what the client sent (not on server-made ids)."""
@@ -74,6 +84,51 @@ class IdempotencyKeyReused(CommandRejected):
 
 class TooMuchContention(CommandRejected):
     status = 409
+
+
+@dataclass(slots=True)
+class _Audit:
+    """What the audit row of one run needs, gathered as the run goes."""
+
+    command_id: UUID
+    name: str
+    stream_id: str
+    command: Command
+    ctx: CommandContext
+    community_of: Callable[[Any], str]
+    state: Any = None  # the aggregate as last loaded: a refusal's community
+
+    def accepted(self, after: Any, version: int, at: datetime) -> AuditEntry:
+        return self._entry(self.community_of(after), after, version, at, "accepted", None)
+
+    def refused(self, problem: str, at: datetime) -> AuditEntry:
+        key = self.community_of(self.state) if self.state is not None else None
+        return self._entry(key, self.state, None, at, "refused", problem)
+
+    def _entry(
+        self,
+        key: str | None,
+        state: Any,
+        version: int | None,
+        at: datetime,
+        outcome: Literal["accepted", "refused"],
+        problem: str | None,
+    ) -> AuditEntry:
+        community_id, county = scope_of(key, state, self.command, self.ctx.county)
+        return AuditEntry(
+            command_id=self.command_id,
+            command=self.name,
+            actor=self.ctx.actor,
+            actor_roles=self.ctx.roles,
+            community_id=community_id,
+            county=county,
+            stream_id=self.stream_id,
+            stream_version=version,
+            at=at,
+            outcome=outcome,
+            problem=problem,
+            correlation_id=self.ctx.correlation_id,
+        )
 
 
 def _utcnow() -> datetime:
@@ -114,10 +169,15 @@ class CommandRunner:
         authorize: Callable[[Any], None] | None = None,
         created_status: int = 201,
     ) -> Accepted:
-        """Run one command. `authorize(state)` may refuse (Forbidden) on the loaded state."""
+        """Run one command. `authorize(state)` may refuse (Forbidden) on the loaded state.
+
+        Every run leaves one audit row: with the append when accepted, on its own when
+        refused (a business rule, a forbidden actor, a taken name) or when it had
+        nothing to change. A replayed answer to a retried request leaves none."""
         name = type(command).__name__
         started = time.perf_counter()
         outcome = "error"
+        audit = _Audit(self._new_event_id(), name, stream_id, command, ctx, community_of)
         try:
             result = await self._run(
                 decider,
@@ -128,14 +188,21 @@ class CommandRunner:
                 reservations,
                 authorize,
                 created_status,
+                audit,
             )
             outcome = "replayed" if result.replayed else "accepted"
             return result
         except CommandRejected as exc:
             outcome = f"rejected:{exc.rule}"
+            await self._store.record_audit(audit.refused(exc.rule, self._clock()))
             raise
         except Forbidden:
             outcome = "forbidden"
+            await self._store.record_audit(audit.refused("forbidden", self._clock()))
+            raise
+        except ReservationTaken:
+            outcome = "rejected:reservation_taken"
+            await self._store.record_audit(audit.refused("reservation_taken", self._clock()))
             raise
         finally:
             metrics.COMMANDS.labels(name, outcome).inc()
@@ -151,6 +218,7 @@ class CommandRunner:
         reservations: Reservations | None,
         authorize: Callable[[Any], None] | None,
         created_status: int,
+        audit: _Audit,
     ) -> Accepted:
         if ctx.idempotency_key:
             if ctx.request_hash is None:
@@ -171,6 +239,7 @@ class CommandRunner:
                 reservations,
                 authorize,
                 created_status,
+                audit,
             )
 
     async def _attempts(
@@ -183,6 +252,7 @@ class CommandRunner:
         reservations: Reservations | None,
         authorize: Callable[[Any], None] | None,
         created_status: int,
+        audit: _Audit,
     ) -> Accepted:
         for attempt in range(self._max_retries + 1):
             key = (decider.stream_type, stream_id)
@@ -192,6 +262,7 @@ class CommandRunner:
                 version, state = cached  # optimistic: the append's version check guards it
             else:
                 version, state = await self._store.aggregates.read(decider, stream_id)
+            audit.state = state
             if authorize:
                 authorize(state)
             now = self._clock()
@@ -199,6 +270,7 @@ class CommandRunner:
                 state, command, now=now, new_id=lambda: str(uuid4())
             )
             if not new_events:
+                await self._store.record_audit(audit.accepted(state, version, now))
                 return Accepted(stream_id, version, status_code=200)
             after = state
             for event in new_events:
@@ -215,6 +287,7 @@ class CommandRunner:
                 community_of(after),
                 status,
             )
+            batch = replace(batch, audit=audit.accepted(after, batch.new_version, now))
             if reservations:
                 reserve, release = reservations(state, new_events)
                 batch = _with_reservations(batch, reserve, release)

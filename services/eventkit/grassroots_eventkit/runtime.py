@@ -31,6 +31,8 @@ from grassroots_eventkit import failpoints
 from grassroots_eventkit.auth import TokenVerifier
 from grassroots_eventkit.consumer import IdempotentConsumer, Projector
 from grassroots_eventkit.db import create_pool
+from grassroots_eventkit.http.audit import audit_router
+from grassroots_eventkit.http.catalogue import catalogue_router, start_building
 from grassroots_eventkit.http.correlation import CorrelationMiddleware
 from grassroots_eventkit.http.problems import install_problem_handlers
 from grassroots_eventkit.kafka import ensure_topics, reliable_producer
@@ -239,6 +241,7 @@ def _exit_if_failed(task: asyncio.Task[None]) -> None:
 def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        start_building(app)
         rt = await start_runtime(spec, settings)
         app.state.runtime = rt
         _worker_watchdog(rt)
@@ -266,7 +269,9 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.add_middleware(CorrelationMiddleware)
 
     app.include_router(_operations_router())
+    app.include_router(catalogue_router())
     if "api" in settings.roles:
+        app.include_router(audit_router())
         for router in spec.routers:
             app.include_router(router)
     return app

@@ -51,6 +51,8 @@ async def command_context(
     correlation = getattr(request.state, "correlation_id", None)
     return CommandContext(
         actor=principal.subject,
+        roles=tuple(sorted(principal.roles)),
+        county=principal.county,
         correlation_id=correlation,
         causation_id=correlation,
         # Scoped to the caller and the route: two clients' keys never collide.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 
+from grassroots_eventkit.audit import AuditEntry
 from grassroots_eventkit.codec import KafkaRecord
 from grassroots_eventkit.personal.sealing import Sealer
 from grassroots_eventkit.store.aggregates import AggregateReader, StateCache
@@ -30,6 +31,8 @@ class InMemoryEventStore:
         self._idempotency: dict[str, IdempotencyRecord] = {}
         self._outbox: list[KafkaRecord] = []
         self._position = 0
+        # Every command's audit row, in order: accepted ones with their append.
+        self.audit: list[AuditEntry] = []
         self._lock = asyncio.Lock()
 
     @property
@@ -82,7 +85,12 @@ class InMemoryEventStore:
             self._outbox.extend(batch.outbox)
             if batch.idempotency:
                 self._idempotency[batch.idempotency.key] = batch.idempotency
+            if batch.audit:
+                self.audit.append(batch.audit)
             return len(stream)
+
+    async def record_audit(self, entry: AuditEntry) -> None:
+        self.audit.append(entry)
 
     async def find_idempotency(self, key: str) -> IdempotencyRecord | None:
         return self._idempotency.get(key)

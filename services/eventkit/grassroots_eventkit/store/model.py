@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
+from grassroots_eventkit.audit import AuditEntry
 from grassroots_eventkit.codec import KafkaRecord
 
 if TYPE_CHECKING:
@@ -88,6 +89,8 @@ class AppendBatch:
     idempotency: IdempotencyRecord | None = None
     # Whose personal data the events' Personal fields are (sealed with that subject's key).
     subject_id: str | None = None
+    # The command's audit row, written in the same transaction.
+    audit: AuditEntry | None = None
 
     @property
     def new_version(self) -> int:
@@ -130,6 +133,10 @@ class EventStore(Protocol):
         ...
 
     async def find_idempotency(self, key: str) -> IdempotencyRecord | None: ...
+
+    async def record_audit(self, entry: AuditEntry) -> None:
+        """The audit row of a command that wrote no events (refused, or nothing to do)."""
+        ...
 
     @property
     def aggregates(self) -> AggregateReader:

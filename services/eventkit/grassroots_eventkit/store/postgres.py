@@ -9,6 +9,8 @@ from typing import Any
 
 import asyncpg
 
+from grassroots_eventkit import audit
+from grassroots_eventkit.audit import AuditEntry
 from grassroots_eventkit.codec import KafkaRecord
 from grassroots_eventkit.personal.sealing import Sealer
 from grassroots_eventkit.store.aggregates import AggregateReader, StateCache
@@ -22,14 +24,16 @@ from grassroots_eventkit.store.model import (
     StoredEvent,
 )
 
+# The audited variants append exactly as es_append/es_append_many, plus the command's
+# audit row in the same transaction (grassroots_eventkit.audit).
 _APPEND = (
-    "SELECT es_append($1, $2, $3, $4, $5, $6, $7::jsonb[], $8::jsonb, $9, $10, $11, $12,"
-    " $13, $14, $15, $16, $17, $18, $19, $20, $21, $22::jsonb)"
+    "SELECT es_append_audited($1, $2, $3, $4, $5, $6, $7::jsonb[], $8::jsonb, $9, $10, $11,"
+    " $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22::jsonb, $23::jsonb)"
 )
 _APPEND_MANY = (
-    "SELECT outcome, version, detail FROM es_append_many($1, $2, $3, $4, $5, $6::jsonb[], $7,"
-    " $8, $9, $10, $11, $12::jsonb[], $13, $14, $15, $16, $17, $18, $19, $20, $21,"
-    " $22, $23, $24, $25, $26, $27, $28::jsonb[])"
+    "SELECT outcome, version, detail FROM es_append_many_audited($1, $2, $3, $4, $5,"
+    " $6::jsonb[], $7, $8, $9, $10, $11, $12::jsonb[], $13, $14, $15, $16, $17, $18, $19,"
+    " $20, $21, $22, $23, $24, $25, $26, $27, $28::jsonb[], $29::jsonb[])"
 )
 _LOAD = (
     "SELECT version, event_id, event_type, data::text AS data, metadata::text AS metadata,"
@@ -188,6 +192,9 @@ class PostgresEventStore:
             response=json.loads(row["response"]),
         )
 
+    async def record_audit(self, entry: AuditEntry) -> None:
+        await audit.record(self._pool, entry)
+
     async def pending_outbox(self) -> list[KafkaRecord]:
         rows = await self._pool.fetch(
             "SELECT topic, key, value, headers FROM es_outbox ORDER BY id"
@@ -261,6 +268,7 @@ def _single_args(batch: AppendBatch, shards: int) -> list[Any]:
         idem.request_hash if idem else None,
         idem.status_code if idem else None,
         json.dumps(idem.response, ensure_ascii=False) if idem else None,
+        batch.audit.as_json() if batch.audit else None,
     ]
 
 
@@ -282,6 +290,7 @@ def _group_args(group: list[tuple[AppendBatch, asyncio.Future[int]]], shards: in
             ("idem_hashes", idem.request_hash if idem else None),
             ("idem_status", idem.status_code if idem else None),
             ("idem_responses", json.dumps(idem.response, ensure_ascii=False) if idem else None),
+            ("audits", batch.audit.as_json() if batch.audit else None),
         ):
             cols[name].append(value)
         for position, e in enumerate(batch.events, start=1):
@@ -316,4 +325,5 @@ _GROUP_COLUMNS = (
     "rs_batch", "rs_scopes", "rs_values",
     "rl_batch", "rl_scopes", "rl_values",
     "idem_keys", "idem_hashes", "idem_status", "idem_responses",
+    "audits",
 )  # fmt: skip

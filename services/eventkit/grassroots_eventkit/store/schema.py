@@ -1,5 +1,6 @@
 """The event store's tables and its append function."""
 
+from grassroots_eventkit.audit import AUDIT_V1
 from grassroots_eventkit.migrations import Migration
 
 # es_append does the whole write of one command in one round trip, so a command
@@ -299,4 +300,4 @@ $$;
 """,
 )
 
-EVENTKIT_MIGRATIONS = (EVENT_STORE_V1, CONSUMER_V1, APPEND_MANY_V1)
+EVENTKIT_MIGRATIONS = (EVENT_STORE_V1, CONSUMER_V1, APPEND_MANY_V1, AUDIT_V1)

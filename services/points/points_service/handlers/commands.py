@@ -43,8 +43,7 @@ class Desk:
         """For a handler's second command: the client's Idempotency-Key belongs to its
         first one (whose stored answer a retry gets back); the later steps are idempotent
         by their own ids."""
-        ctx = CommandContext(self.ctx.actor, self.ctx.correlation_id, self.ctx.causation_id)
-        return Desk(self.runner, self.store, self.pool, self.principal, ctx)
+        return Desk(self.runner, self.store, self.pool, self.principal, self.ctx.next_step())
 
     async def county(self, community_id: str) -> str:
         county = await directory_model.county_of(self.pool, community_id)

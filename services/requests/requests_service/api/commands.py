@@ -58,7 +58,7 @@ class SubmitBody(BaseModel):
         }
     )
 
-    category: str = Field(min_length=1, max_length=40, description="a code from GET /catalogue")
+    category: str = Field(min_length=1, max_length=40, description="a code from GET /categories")
     address: AddressIn
     text: rq.RequestText
     channel: Literal["app", "service_hall", "hotline", "grid_worker"] = "app"

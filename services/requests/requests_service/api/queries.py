@@ -36,8 +36,8 @@ def _pool(request: Request) -> Any:
     return request.app.state.runtime.pool
 
 
-@router.get("/catalogue", summary="Categories (service codes), deadlines and departments")
-async def catalogue(request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+@router.get("/categories", summary="Categories (service codes), deadlines and departments")
+async def categories(request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
     overrides = request.app.state.runtime.settings.deadline_overrides
     return {
         "categories": [

@@ -95,7 +95,7 @@ async def escalate(
     if cmd.department is not None and cmd.department not in DEPARTMENTS:
         raise InvalidValue(
             "unknown_department",
-            f"no department {cmd.department!r}; see GET /catalogue",
+            f"no department {cmd.department!r}; see GET /categories",
             field="department",
         )
     return await _run(runner, ctx, request_id, cmd)
@@ -169,14 +169,7 @@ async def merge(
             from_request_id=request_id,
             supporters=merged.supporters,
         )
-        await _run(
-            runner,
-            CommandContext(
-                actor=ctx.actor, correlation_id=ctx.correlation_id, causation_id=ctx.causation_id
-            ),
-            into_request_id,
-            join,
-        )
+        await _run(runner, ctx.next_step(), into_request_id, join)
     return accepted
 
 

@@ -83,7 +83,7 @@ async def submit(
     if category is None:
         raise InvalidValue(
             "unknown_category",
-            f"no category {sub.category!r}; see GET /catalogue",
+            f"no category {sub.category!r}; see GET /categories",
             field="category",
         )
     where = await place(pool, sub)
