@@ -17,6 +17,7 @@ from projections_service.views.requests_figures import (
     monthly,
     open_counts,
     overdue_count,
+    overdue_list,
     status_counts,
     times,
     whistles,
@@ -244,6 +245,14 @@ async def test_overdue_is_open_or_claimed_past_a_deadline_at_the_given_now(stack
         assert await overdue_count(feed.pool, C1, T0 + timedelta(days=2)) == 2
         assert await overdue_count(feed.pool, C1, T0 + timedelta(days=8)) == 4
         assert await open_counts(feed.pool, [C1, C2], T0 + timedelta(days=2)) == {C1: (4, 2)}
+        listed = await overdue_list(feed.pool, C1, T0 + timedelta(days=2))
+        assert {(o.request_id, o.answered) for o in listed} == {
+            ("unanswered", False),
+            ("past-resolve-by", True),
+        }
+        later = await overdue_list(feed.pool, C1, T0 + timedelta(days=8))
+        assert len(later) == 4
+        assert len(await overdue_list(feed.pool, C1, T0 + timedelta(days=8), limit=3)) == 3
 
 
 def a_month_of_requests(r: Requests) -> list[ReceivedEvent]:

@@ -17,6 +17,7 @@ from projections_service.dashboard_models import (
     LeaderView,
     MonthHoursView,
     MonthRatesView,
+    OverdueView,
     PledgeView,
     PointsView,
     RateView,
@@ -95,6 +96,18 @@ async def community_picture(
             by_category=await requests_figures.category_counts(db, community_id),
             open=by_status["open"] + by_status["claimed"],
             overdue=await requests_figures.overdue_count(db, community_id, now),
+            overdue_list=[
+                OverdueView(
+                    request_id=o.request_id,
+                    category=o.category,
+                    status=o.status,
+                    holder=o.holder,
+                    respond_by=o.respond_by,
+                    resolve_by=o.resolve_by,
+                    answered=o.answered,
+                )
+                for o in await requests_figures.overdue_list(db, community_id, now)
+            ],
             minutes_to_respond=_duration(times.respond),
             minutes_to_resolve=_duration(times.resolve),
         ),

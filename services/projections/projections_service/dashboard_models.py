@@ -70,11 +70,22 @@ class DurationView(_Frozen):
     p90: float | None
 
 
+class OverdueView(_Frozen):
+    request_id: str
+    category: str
+    status: str
+    holder: str | None
+    respond_by: datetime
+    resolve_by: datetime
+    answered: bool
+
+
 class RequestsView(_Frozen):
     by_status: dict[str, int]
     by_category: dict[str, dict[str, int]]
     open: int
     overdue: int
+    overdue_list: list[OverdueView]
     minutes_to_respond: DurationView
     minutes_to_resolve: DurationView
 

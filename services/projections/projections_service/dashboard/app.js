@@ -219,7 +219,7 @@
     "respond_p50_minutes", "resolve_p50_minutes", "hours_this_month", "rota_gaps",
     "unit_reporting",
   ];
-  const CHARTS = ["trend", "status", "hours", "rota", "leaderboard", "coverage", "pledges"];
+  const CHARTS = ["trend", "status", "overdue", "hours", "rota", "leaderboard", "coverage", "pledges"];
 
   /** A past picture is being replayed on the server: show how far it has got. */
   function replaying(p) {
@@ -304,8 +304,20 @@
     const u = d.unit_organisations;
     setFigure("unit_reporting", `${u.reported}/${u.paired}`, u.rate);
     setChart("pledges", pledgeList(d.pledges));
+    setChart("overdue", overdueList(rq.overdue_list));
     const bar = $("#replay-bar");
     if (bar) bar.hidden = true;
+  }
+
+  /** The overdue requests, longest overdue first: which deadline each has missed. */
+  function overdueList(items) {
+    if (!items.length) return `<p class="empty">${esc(t("no_overdue"))}</p>`;
+    const hhmm = (iso) => new Date(iso).toLocaleString("en-GB", { timeZone: "Asia/Shanghai", hour12: false }).slice(0, 17);
+    const rows = items.map((o) => {
+      const missed = o.answered ? `${t("resolve_by")} ${hhmm(o.resolve_by)}` : `${t("respond_by")} ${hhmm(o.respond_by)}`;
+      return `<tr data-overdue="${esc(o.request_id)}"><td>${esc(label("cat_", o.category))}</td><td>${esc(label("status_", o.status))}</td><td>${esc(missed)}</td></tr>`;
+    });
+    return `<table class="overdue"><tbody>${rows.join("")}</tbody></table>`;
   }
 
   /** The year's pledged projects (认领项目) with where each stands. */

@@ -216,6 +216,32 @@ async def overdue_count(db: Db, community_id: str, now: datetime) -> int:
     return int(n)
 
 
+@dataclass(frozen=True, slots=True)
+class Overdue:
+    request_id: str
+    category: str
+    status: str
+    holder: str | None
+    respond_by: datetime
+    resolve_by: datetime
+    answered: bool
+
+
+async def overdue_list(db: Db, community_id: str, now: datetime, limit: int = 20) -> list[Overdue]:
+    """The overdue requests themselves, the longest overdue first."""
+    rows = await db.fetch(
+        "SELECT request_id, category, status, holder, respond_by, resolve_by,"
+        " responded_at IS NOT NULL AS answered FROM pj_rq_requests"
+        f" WHERE community_id = $1 AND {_OVERDUE}"
+        " ORDER BY CASE WHEN responded_at IS NULL THEN LEAST(respond_by, resolve_by)"
+        " ELSE resolve_by END, request_id LIMIT $3",
+        community_id,
+        now,
+        limit,
+    )
+    return [Overdue(**dict(r)) for r in rows]
+
+
 async def open_counts(
     db: Db, community_ids: list[str], now: datetime
 ) -> dict[str, tuple[int, int]]:
