@@ -418,6 +418,10 @@ def test_every_container_has_probes_resources_and_runs_locked_down(target: str) 
         ):
             get = container[probe]["httpGet"]
             assert (get["path"], get["port"]) == (path, "http"), f"{where} {probe}"
+        if owner["metadata"]["name"].endswith("-api"):
+            # Serving until the endpoints have let go, inside the grace period.
+            pause = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+            assert pause + 20 < pod["terminationGracePeriodSeconds"], where
         annotations = owner["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/port"] == str(port), where
 
