@@ -6,10 +6,10 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help install up down ps test test-unit lint fmt typecheck contracts contracts-check token bench-store bench-requests clean
+.PHONY: help install up down ps test test-unit lint fmt typecheck contracts contracts-check token k8s bench-store bench-requests clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 install: ## install Python dependencies into .venv (uv; one lock file)
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q uv
@@ -50,6 +50,10 @@ contracts-check: install ## fail if a committed schema was changed incompatibly
 ROLE ?= county_admin
 token: install ## a dev token: make token ROLE=community_staff COMMUNITY=茶亭社区 [SUBJECT=..] [DEPARTMENT=..]
 	@$(RUN) grassroots token --role $(ROLE) $(if $(COUNTY),--county $(COUNTY)) $(if $(COMMUNITY),--community $(COMMUNITY)) $(if $(SUBJECT),--subject $(SUBJECT)) $(if $(DEPARTMENT),--department $(DEPARTMENT))
+
+K8S ?= county
+k8s: install ## print the Kubernetes manifests rendered (K8S=county|base); docs/kubernetes.md
+	@$(RUN) grassroots k8s $(K8S)
 
 bench-store: install ## write path, raw PG ceiling, relay and consumer figures -> bench/results/store.json
 	$(RUN) grassroots stack up --no-demo

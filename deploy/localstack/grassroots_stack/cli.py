@@ -22,7 +22,7 @@ import structlog
 from rich.console import Console
 from rich.table import Table
 
-from grassroots_stack import services, stack
+from grassroots_stack import k8s, services, stack
 from grassroots_stack.demo import dongan
 from grassroots_stack.layout import load_layout
 
@@ -214,6 +214,12 @@ def cmd_projections_rebuild(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_k8s(args: argparse.Namespace) -> int:
+    """Prints the rendered manifests; nothing is sent to a cluster."""
+    sys.stdout.write(k8s.render(k8s.target_dir(load_layout().root, args.target)))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="grassroots", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -273,6 +279,12 @@ def parser() -> argparse.ArgumentParser:
     )
     rb.add_argument("--view", action="append", help="a view (repeatable); default: every view")
     rb.set_defaults(func=cmd_projections_rebuild)
+
+    kube = sub.add_parser(
+        "k8s", help="print the Kubernetes manifests of deploy/k8s, rendered with kustomize"
+    )
+    kube.add_argument("target", nargs="?", default="county", choices=(k8s.BASE, *k8s.OVERLAYS))
+    kube.set_defaults(func=cmd_k8s)
 
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="which", required=True)
     bs = bench.add_parser("store", help="write path, raw PostgreSQL ceiling, relay, consumer")
