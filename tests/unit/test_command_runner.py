@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from grassroots_contracts.envelope import H_ACTOR, H_STREAM_VERSION
 from grassroots_eventkit.commands import CommandContext, CommandRunner, IdempotencyKeyReused
@@ -49,6 +51,24 @@ async def test_a_retry_with_the_same_key_returns_the_first_answer_and_writes_not
     assert first.replayed is False
     assert await store.load("c2") == []
     assert len(await store.pending_outbox()) == 1
+
+
+class _SlowStore(InMemoryEventStore):
+    async def append(self, batch):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.02)  # still writing when the client's retry arrives
+        return await super().append(batch)
+
+
+async def test_a_retry_that_queues_behind_its_own_first_request_gets_that_answer():
+    store = _SlowStore()
+    runner = CommandRunner(store, source="/t", publication=to_public)
+    ctx = CommandContext(actor="a", idempotency_key="a|POST /communities|k2", request_hash="h")
+    first, again = await asyncio.gather(
+        _register(runner, "c1", "茶亭社区", ctx), _register(runner, "c1", "茶亭社区", ctx)
+    )
+    assert (first.id, first.version, first.replayed) == ("c1", 1, False)
+    assert (again.id, again.version, again.replayed) == ("c1", 1, True)
+    assert len(await store.load("c1")) == 1
 
 
 async def test_a_reused_key_with_a_different_request_is_refused():

@@ -229,7 +229,15 @@ class CommandRunner:
         # One command at a time per aggregate in this process: racing writers queue here
         # instead of colliding in the store; conflicts remain only across instances.
         lock = self._locks.setdefault((decider.stream_type, stream_id), asyncio.Lock())
+        waited = lock.locked()
         async with lock:
+            if waited and ctx.idempotency_key:
+                # A client's retry that queued behind its own first request (still writing
+                # when the client gave up waiting) answers with what that one recorded,
+                # instead of deciding again on the state it left.
+                earlier = await self._replay(ctx)
+                if earlier:
+                    return earlier
             return await self._attempts(
                 decider,
                 stream_id,
@@ -295,6 +303,11 @@ class CommandRunner:
                 new_version = await self._store.append(batch)
             except ConcurrencyConflict:
                 cache.drop(key)
+                if ctx.idempotency_key:
+                    # The winner may be this very request, retried through another instance.
+                    earlier = await self._replay(ctx)
+                    if earlier:
+                        return earlier
                 metrics.CONCURRENCY_RETRIES.labels(type(command).__name__).inc()
                 log.debug("command.conflict_retry", stream_id=stream_id, attempt=attempt)
                 # Writers racing on one aggregate would collide again in lockstep; a
