@@ -79,14 +79,21 @@ def main() -> int:
             "enable.auto.commit": True,
         }
     )
-    consumer.subscribe(args.topic or list(PUBLIC_TOPICS))
     printed = 0
-    quiet_since = time.monotonic()
+    # --idle-exit counts from when the group gave us partitions, not from start-up.
+    quiet_since: float | None = None
+
+    def on_assign(_consumer: Consumer, _partitions: list[Any]) -> None:
+        nonlocal quiet_since
+        quiet_since = time.monotonic()
+
+    consumer.subscribe(args.topic or list(PUBLIC_TOPICS), on_assign=on_assign)
     try:
         while args.max_messages is None or printed < args.max_messages:
             message = consumer.poll(1.0)
             if message is None:
-                if args.idle_exit and time.monotonic() - quiet_since > args.idle_exit:
+                idle = quiet_since is not None and time.monotonic() - quiet_since
+                if args.idle_exit and idle and idle > args.idle_exit:
                     break
                 continue
             if message.error():
