@@ -17,6 +17,7 @@ from grassroots_eventkit.kafka import PLAINTEXT, client_security
 from grassroots_eventkit.settings import KafkaSecurity
 
 from grassroots_stack import keys, processes
+from grassroots_stack.kafka_access import KafkaAccess
 from grassroots_stack.layout import KAFKA_VERSION, Layout
 
 log = structlog.get_logger()
@@ -137,11 +138,8 @@ def _format_once(layout: Layout, props: Path) -> None:
     scram_marker = layout.run_dir / "kafka" / "admin-scram-bootstrapped"
     if (layout.run_dir / "kafka" / "data" / "meta.properties").exists():
         if not scram_marker.exists():
-            raise RuntimeError(
-                f"{layout.run_dir / 'kafka'} was formatted before Kafka took SASL/SCRAM "
-                "(ADR 0015) and has no admin credential: `grassroots stack clean` "
-                "(make clean) once, then `up` again"
-            )
+            _add_admin_to_old_data(layout, props)
+            scram_marker.touch()
         return
     cluster_id = (
         subprocess.run(
@@ -175,6 +173,46 @@ def _format_once(layout: Layout, props: Path) -> None:
     )
     scram_marker.touch()
     log.info("kafka.formatted", cluster_id=cluster_id)
+
+
+def _add_admin_to_old_data(layout: Layout, props: Path) -> None:
+    """A run folder formatted before SCRAM (ADR 0015) has no admin credential, and the
+    controller listener does not take AlterUserScramCredentials. So, once: start the
+    broker as it was (PLAINTEXT, no authorizer), add the admin's credential, stop it."""
+    old = props.with_name("server.plaintext.properties")
+    old.write_text(_without_security(props.read_text()))
+    log.info("kafka.adding_admin_to_old_data", data=str(layout.run_dir / "kafka" / "data"))
+    processes.start(
+        layout.pids,
+        layout.logs,
+        NAME,
+        _java(layout, "kafka.Kafka", str(old), heap=HEAP),
+        marker=str(old),
+    )
+    try:
+        asyncio.run(wait_ready(layout.kafka_bootstrap))
+        access = KafkaAccess(layout.kafka_bootstrap, PLAINTEXT)
+        access.set_passwords(
+            {keys.KAFKA_ADMIN: keys.ensure_kafka_password(layout, keys.KAFKA_ADMIN)}
+        )
+    finally:
+        processes.stop(layout.pids, NAME, timeout=30)
+        old.unlink(missing_ok=True)
+
+
+def _without_security(rendered: str) -> str:
+    """The rendered properties as they were before SASL and ACLs."""
+    kept = []
+    for line in rendered.splitlines():
+        key = line.split("=", 1)[0]
+        if key.startswith(("sasl.", "listener.name.", "authorizer.", "allow.everyone", "super.")):
+            continue
+        if key == "listener.security.protocol.map":
+            line = "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+        else:
+            line = line.replace("SASL_PLAINTEXT", "PLAINTEXT")
+        kept.append(line)
+    return "\n".join(kept) + "\n"
 
 
 def start(layout: Layout) -> bool:

@@ -155,18 +155,18 @@ class KafkaAccess:
     """The brokers' principals and ACLs, changed as the stack's super user."""
 
     def __init__(self, bootstrap: str, admin: KafkaSecurity) -> None:
-        assert admin.username is not None
-        assert admin.password is not None
-        self._admin = AdminClient(
-            {
-                "bootstrap.servers": bootstrap,
-                "security.protocol": admin.security_protocol,
+        config = {
+            "bootstrap.servers": bootstrap,
+            "security.protocol": admin.security_protocol,
+            "client.id": "grassroots-access",
+        }
+        if admin.username is not None and admin.password is not None:
+            config |= {
                 "sasl.mechanism": admin.sasl_mechanism,
                 "sasl.username": admin.username,
                 "sasl.password": admin.password.get_secret_value(),
-                "client.id": "grassroots-access",
             }
-        )
+        self._admin = AdminClient(config)
 
     def set_passwords(self, passwords: dict[str, str]) -> None:
         """Create or replace each user's SCRAM-SHA-512 credential."""
