@@ -123,8 +123,8 @@ async def join_group(
     """Join `group`, read `topic` until `wanted` records came (or 30 s), commit; how many."""
     reader = consumer(stack, security, group)
     reader.subscribe([topic])
-    await reader.start()
     try:
+        await reader.start()
         deadline = time.monotonic() + 30
         read = 0
         while time.monotonic() < deadline and read < wanted:
