@@ -10,14 +10,14 @@ from grassroots_eventkit.auth import generate_keypair
 from grassroots_eventkit.settings import KafkaSecurity
 from pydantic import SecretStr
 
+from grassroots_stack.kafka_access import service_principal
 from grassroots_stack.layout import Layout
 
 
 def ensure_keys(layout: Layout) -> None:
     ensure_open311_key(layout)
     for plan in layout.services:
-        # Each service's own Kafka principal (kafka_access.service_principal).
-        ensure_kafka_password(layout, f"service-{plan.name}")
+        ensure_kafka_password(layout, service_principal(plan.name))
     if layout.jwt_private_key.exists() and layout.jwt_public_key.exists():
         return
     layout.keys.mkdir(parents=True, exist_ok=True)
