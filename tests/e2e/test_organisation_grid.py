@@ -216,7 +216,9 @@ async def test_a_members_name_and_phone_never_reach_the_public_topic(org, stack)
         f"/members/{member_id}/reports",
         json={"community_id": community, "role": "residence", "reported_on": "2026-03-02"},
     )
-    records = await read_until(stack.kafka, ORGANISATION_EVENTS.name, expected=1, timeout=60)
+    records = await read_until(
+        stack.kafka, ORGANISATION_EVENTS.name, expected=1, timeout=60, security=stack.kafka_security
+    )
     mine = [r for r in records if dict(r.headers)[H_SUBJECT].decode() == member_id]
     types = {dict(r.headers)[H_TYPE].decode() for r in mine}
     assert types == {

@@ -870,16 +870,16 @@ def _expect(
 
 async def _round(stack: Any, headers: dict[str, str], demo: set[str]) -> tuple[Round, list[str]]:
     """One round, and why it must be replayed (nothing: it is steady)."""
-    ends = await end_offsets(stack.kafka, TOPICS)
-    await wait_until_committed(stack.kafka, GROUPS, ends, timeout=CATCH_UP_S)
-    log = Log.of(await read_to(stack.kafka, ends))
+    ends = await end_offsets(stack, TOPICS)
+    await wait_until_committed(stack, GROUPS, ends, timeout=CATCH_UP_S)
+    log = Log.of(await read_to(stack, ends))
     folded = Folded.of(log)
     base = f"{stack.url('projections')}/dashboard/api"
     async with httpx.AsyncClient(headers=headers, timeout=60) as client:
         dashboards = {c: await _get(client, f"{base}/communities/{c}") for c in sorted(demo)}
         county = await _get(client, f"{base}/county", county=COUNTY)
     # What arrived meanwhile: only records about the demo communities spoil the round.
-    arrived = await read_to(stack.kafka, await end_offsets(stack.kafka, TOPICS), since=ends)
+    arrived = await read_to(stack, await end_offsets(stack, TOPICS), since=ends)
     moved = [
         f"{r.event.topic}[{r.event.partition}]@{r.event.offset} {r.type_name}"
         for r in arrived

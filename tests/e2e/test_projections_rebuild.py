@@ -19,6 +19,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from grassroots_contracts.topics import ALL_TOPICS
+from grassroots_eventkit.kafka import client_security
 from projections_service.views.registry import VIEWS
 
 from tests.support.org_client import Org
@@ -49,8 +50,12 @@ def _rebuild(*views: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-async def _ends(bootstrap: str) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+def _kafka(stack) -> dict[str, Any]:
+    return {"bootstrap_servers": stack.kafka, **client_security(stack.kafka_security)}
+
+
+async def _ends(stack) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(**_kafka(stack))
     await consumer.start()
     try:
         await consumer.topics()  # fetches the cluster's metadata
@@ -64,16 +69,16 @@ async def _ends(bootstrap: str) -> dict[TopicPartition, int]:
         await consumer.stop()
 
 
-async def _caught_up(bootstrap: str, timeout: float = 180.0) -> dict[TopicPartition, int]:
+async def _caught_up(stack, timeout: float = 180.0) -> dict[TopicPartition, int]:
     """Wait until every view's live group has committed up to the topics' ends (offsets
     are committed after the database commit, so the tables hold everything); return the
     ends."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**_kafka(stack))
     await admin.start()
     try:
         deadline = time.monotonic() + timeout
         while True:
-            ends = await _ends(bootstrap)
+            ends = await _ends(stack)
             behind = []
             for view in VIEWS:
                 committed = await admin.list_consumer_group_offsets(view.group)
@@ -117,11 +122,11 @@ async def _all_rows(dsn: str) -> dict[str, dict[str, list[tuple[Any, ...]]]]:
 def test_every_rebuilt_view_equals_the_live_one(stack):
     dsn = stack.dsn("projections")
     for _attempt in range(3):
-        ends_before = asyncio.run(_caught_up(stack.kafka))
+        ends_before = asyncio.run(_caught_up(stack))
         before = asyncio.run(_all_rows(dsn))
         done = _rebuild()
         assert done.returncode == 0, done.stdout + done.stderr
-        ends_after = asyncio.run(_caught_up(stack.kafka))
+        ends_after = asyncio.run(_caught_up(stack))
         after = asyncio.run(_all_rows(dsn))
         if ends_after == ends_before:  # nothing new arrived meanwhile: compare
             break
@@ -183,14 +188,14 @@ async def _rebuild_under_traffic(stack, desk: Desk) -> tuple[list[str], list[int
     done = await rebuild
     assert done.returncode == 0, done.stdout + done.stderr
     assert "rebuilt requests:" in done.stdout
-    await _caught_up(stack.kafka)
+    await _caught_up(stack)
     stop.set()
     counts, statuses = await watcher
     return submitted, counts, statuses
 
 
 def test_a_rebuild_under_traffic_loses_nothing_doubles_nothing_and_is_never_half_built(stack, desk):
-    asyncio.run(_caught_up(stack.kafka))
+    asyncio.run(_caught_up(stack))
     submitted, counts, statuses = asyncio.run(_rebuild_under_traffic(stack, desk))
     assert len(counts) > 10, "the watcher read the view all through the rebuild"
     # Half-built tables would show fewer requests than before; the live view only grows.

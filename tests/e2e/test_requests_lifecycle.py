@@ -79,7 +79,11 @@ def test_a_request_reaches_its_household_member_is_resolved_rated_and_counted(st
     month = eventually(rates_moved, timeout=30)
     assert month["satisfaction_rate"]["value"] > 0
 
-    records = asyncio.run(read_until(stack.kafka, REQUESTS_EVENTS.name, expected=7, timeout=60))
+    records = asyncio.run(
+        read_until(
+            stack.kafka, REQUESTS_EVENTS.name, expected=7, timeout=60, security=stack.kafka_security
+        )
+    )
     mine = [r for r in records if dict(r.headers).get("ce_subject", b"").decode() == rid]
     types = [dict(r.headers)["ce_type"].decode() for r in mine]
     assert types == [

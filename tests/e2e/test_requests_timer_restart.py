@@ -47,6 +47,8 @@ class ServiceProcess:
             "GRASSROOTS_SERVICE_NAME": "requests",
             "GRASSROOTS_PG_DSN": dsn,
             "GRASSROOTS_KAFKA_BOOTSTRAP": stack.kafka,
+            # The requests service's own principal: its groups (any suffix) are its own.
+            **stack.kafka_env("service-requests"),
             "GRASSROOTS_HTTP_HOST": "127.0.0.1",
             "GRASSROOTS_HTTP_PORT": str(self.port),
             "GRASSROOTS_JWT_PUBLIC_KEY_FILE": stack.public_key_file,

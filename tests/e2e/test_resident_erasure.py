@@ -22,6 +22,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from grassroots_contracts.requests import lifecycle as pub
 from grassroots_contracts.topics import REQUESTS_EVENTS
+from grassroots_eventkit.kafka import client_security
 from grassroots_eventkit.personal import ERASED_TEXT, MasterKey
 from grassroots_eventkit.personal.cipher import Tampered, open_blob, parse_master_key
 
@@ -91,8 +92,9 @@ def _dump(stack, database: str) -> bytes:
     return done.stdout
 
 
-async def _every_topic(bootstrap: str) -> dict[str, bytes]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def _every_topic(stack) -> dict[str, bytes]:
+    security = stack.kafka_security
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka, **client_security(security))
     await admin.start()
     try:
         topics = [t for t in await admin.list_topics() if not t.startswith("__")]
@@ -100,7 +102,7 @@ async def _every_topic(bootstrap: str) -> dict[str, bytes]:
         await admin.close()
     found: dict[str, bytes] = {}
     for topic in topics:
-        records = await read_until(bootstrap, topic, expected=0, timeout=60)
+        records = await read_until(stack.kafka, topic, expected=0, timeout=60, security=security)
         found[topic] = b"".join(
             (r.key or b"") + (r.value or b"") + b"".join(v for _, v in r.headers) for r in records
         )
@@ -198,7 +200,7 @@ def test_an_erased_residents_name_and_phone_cannot_be_found_or_recovered_anywher
 
     # Not on any topic, from the beginning; the erasure itself is published.
     def published() -> dict[str, bytes]:
-        topics = asyncio.run(_every_topic(stack.kafka))
+        topics = asyncio.run(_every_topic(stack))
         assert pub.ResidentErased.event_type.encode() in topics[REQUESTS_EVENTS.name]
         assert person.resident_id.encode() in topics[REQUESTS_EVENTS.name]
         return topics
@@ -262,6 +264,7 @@ def _process(stack, log: Path, key_file: str) -> tuple[subprocess.Popen[bytes], 
         "GRASSROOTS_JWT_PUBLIC_KEY_FILE": stack.public_key_file,
         "GRASSROOTS_PERSONAL_DATA_KEY_FILE": key_file,
         "PYTHONUNBUFFERED": "1",
+        **stack.kafka_env("service-requests"),
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "requests_service"],

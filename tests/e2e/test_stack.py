@@ -59,6 +59,7 @@ def test_a_service_stops_cleanly_on_sigterm(stack, tmp_path):
         **os.environ,
         "GRASSROOTS_PG_DSN": stack.dsn(f"t_{uuid.uuid4().hex[:10]}"),
         "GRASSROOTS_KAFKA_BOOTSTRAP": stack.kafka,
+        **stack.kafka_env("service-organisation"),
         "GRASSROOTS_HTTP_PORT": str(port),
         "GRASSROOTS_JWT_PUBLIC_KEY_FILE": stack.public_key_file,
         "GRASSROOTS_ROLES": '["api","relay"]',

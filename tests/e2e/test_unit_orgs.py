@@ -182,7 +182,9 @@ def test_a_unit_reports_pairs_pledges_and_completes_and_every_step_is_published(
     ]
 
     async def published():
-        records = await read_until(stack.kafka, ORGANISATION_EVENTS.name, expected=1)
+        records = await read_until(
+            stack.kafka, ORGANISATION_EVENTS.name, expected=1, security=stack.kafka_security
+        )
         mine = [r for r in records if dict(r.headers).get(H_SUBJECT) == unit.encode()]
         return mine if len(mine) == len(expected) else None
 

@@ -138,7 +138,9 @@ def test_from_scheduling_to_certified_hours_over_http_and_kafka(stack, vol):
     month = vol.get(f"/communities/{vol.community}/hours")
     assert any(t["certified_by"] == vol.team and t["hours"] >= 0.75 for t in month["by_team"])
 
-    records = asyncio.run(read_until(stack.kafka, VOLUNTEERING_EVENTS.name, expected=1))
+    records = asyncio.run(
+        read_until(stack.kafka, VOLUNTEERING_EVENTS.name, expected=1, security=stack.kafka_security)
+    )
     mine = [r for r in records if dict(r.headers)["ce_subject"].decode() == activity]
     types = [dict(r.headers)["ce_type"].decode() for r in mine]
     assert types.count(pub.ActivityNoShow.event_type) == 1  # member 3 never came

@@ -11,7 +11,8 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from grassroots_contracts.envelope import EnvelopeMeta
 from grassroots_eventkit.codec import encode
-from grassroots_eventkit.kafka import reliable_producer
+from grassroots_eventkit.kafka import client_security, reliable_producer
+from grassroots_eventkit.settings import KafkaSecurity
 
 from tests.support.databases import fresh_database
 from tests.support.kafka import create_topic, wait_for
@@ -24,9 +25,9 @@ pytestmark = pytest.mark.integration
 EVENTS = 500
 
 
-async def _produce(bootstrap: str, topic: str) -> None:
+async def _produce(bootstrap: str, topic: str, security: KafkaSecurity) -> None:
     public = public_ticked(topic)
-    producer = reliable_producer(bootstrap, client_id="test-producer")
+    producer = reliable_producer(bootstrap, client_id="test-producer", security=security)
     await producer.start()
     try:
         for i in range(EVENTS):
@@ -51,8 +52,8 @@ async def _produce(bootstrap: str, topic: str) -> None:
         await producer.stop()
 
 
-async def _committed(bootstrap: str, group: str, topic: str) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def _committed(bootstrap: str, group: str, topic: str, security: KafkaSecurity) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_security(security))
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
@@ -64,9 +65,9 @@ async def _committed(bootstrap: str, group: str, topic: str) -> int:
 async def test_nothing_is_applied_twice_when_the_consumer_dies_before_committing_offsets(
     stack, tmp_path
 ):
-    topic = await create_topic(stack.kafka, partitions=2)
+    topic = await create_topic(stack.kafka, partitions=2, security=stack.kafka_security)
     group = f"test-{uuid.uuid4().hex[:8]}"
-    await _produce(stack.kafka, topic)
+    await _produce(stack.kafka, topic, stack.kafka_security)
     async with fresh_database(stack, extra=(TALLY_MIGRATION,)) as (dsn, pool):
         args = (
             "--dsn",
@@ -88,13 +89,15 @@ async def test_nothing_is_applied_twice_when_the_consumer_dies_before_committing
         assert await wait_exit(doomed) == -signal.SIGKILL, log.read_text()
         applied_before = await pool.fetchval("SELECT count(*) FROM tally")
         assert applied_before > 0  # the database committed a batch...
-        assert await _committed(stack.kafka, group, topic) == 0  # ...Kafka never heard of it
+        assert (
+            await _committed(stack.kafka, group, topic, stack.kafka_security) == 0
+        )  # ...Kafka never heard of it
 
         survivor = spawn("tests.support.consumer_process", *args, log=log)
         try:
 
             async def caught_up() -> bool:
-                return await _committed(stack.kafka, group, topic) == EVENTS
+                return await _committed(stack.kafka, group, topic, stack.kafka_security) == EVENTS
 
             await wait_for(caught_up, timeout=60)
         finally:

@@ -23,11 +23,13 @@ pytestmark = pytest.mark.integration
 
 
 async def test_poison_goes_to_the_dead_letter_topic_and_later_messages_still_apply(stack):
-    topic = await create_topic(stack.kafka, partitions=1)  # one partition: "later" is well defined
+    topic = await create_topic(
+        stack.kafka, partitions=1, security=stack.kafka_security
+    )  # one partition: "later" is well defined
     group = f"test-{uuid.uuid4().hex[:8]}"
-    await ensure_topics(stack.kafka, [dead_letter_spec(group)])
+    await ensure_topics(stack.kafka, [dead_letter_spec(group)], security=stack.kafka_security)
     public = public_ticked(topic)
-    producer = reliable_producer(stack.kafka, client_id="test-dlq")
+    producer = reliable_producer(stack.kafka, client_id="test-dlq", security=stack.kafka_security)
     await producer.start()
 
     def good(n: int, note: str = "") -> tuple[str, object]:
@@ -61,6 +63,7 @@ async def test_poison_goes_to_the_dead_letter_topic_and_later_messages_still_app
         consumer = IdempotentConsumer(
             TallyProjector(group, topic, fail_on_note="explode"),
             bootstrap=stack.kafka,
+            security=stack.kafka_security,
             pool=pool,
             dlq_producer=producer,
             batch_size=100,
@@ -84,7 +87,9 @@ async def test_poison_goes_to_the_dead_letter_topic_and_later_messages_still_app
             await task
             await producer.stop()
 
-    letters = await read_until(stack.kafka, dead_letter_topic(group), expected=2)
+    letters = await read_until(
+        stack.kafka, dead_letter_topic(group), expected=2, security=stack.kafka_security
+    )
     assert len(letters) == 2
     undecodable, failed = (dict(r.headers) for r in letters)
     assert undecodable["dlq_original_topic"].decode() == topic

@@ -125,7 +125,9 @@ def _sources() -> list[tuple[object, datetime]]:
 
 async def _publish(stack, topic: str, sources: list[tuple[object, datetime, uuid.UUID]]) -> None:
     """Send the source events; sending them again re-delivers the very same events."""
-    producer = reliable_producer(stack.kafka, client_id="points-test")
+    producer = reliable_producer(
+        stack.kafka, client_id="points-test", security=stack.kafka_security
+    )
     await producer.start()
     try:
         for public, at, event_id in sources:
@@ -155,11 +157,14 @@ class _Policies(PointsPolicies):
 
 async def _consume(stack, pool, topic: str, group: str, expected: int) -> None:
     runner, store = _runner(pool)
-    producer = reliable_producer(stack.kafka, client_id="points-test-dlq")
+    producer = reliable_producer(
+        stack.kafka, client_id="points-test-dlq", security=stack.kafka_security
+    )
     await producer.start()
     consumer = IdempotentConsumer(
         _Policies(runner, store, topic, group),
         bootstrap=stack.kafka,
+        security=stack.kafka_security,
         pool=pool,
         dlq_producer=producer,
     )
@@ -185,7 +190,9 @@ async def _ledger(pool) -> list[tuple[str, int]]:
 
 
 async def test_each_source_counts_once_when_redelivered_and_when_read_again_from_offset_0(stack):
-    topic = await create_topic(stack.kafka, partitions=3, prefix="test.points")
+    topic = await create_topic(
+        stack.kafka, partitions=3, prefix="test.points", security=stack.kafka_security
+    )
     sources = [(public, at, uuid.uuid4()) for public, at in _sources()]
     await _publish(stack, topic, sources)
     async with fresh_database(stack, extra=MIGRATIONS) as (_, pool):

@@ -38,7 +38,7 @@ async def _write(pool, topic: str) -> set[str]:
 
 @pytest.mark.parametrize("failpoint", ["relay.before_publish", "relay.after_publish"])
 async def test_nothing_is_lost_when_the_relay_is_killed_mid_batch(stack, tmp_path, failpoint):
-    topic = await create_topic(stack.kafka, partitions=3)
+    topic = await create_topic(stack.kafka, partitions=3, security=stack.kafka_security)
     async with fresh_database(stack) as (dsn, pool):
         stored = await _write(pool, topic)
         assert len(stored) == EVENTS
@@ -49,7 +49,11 @@ async def test_nothing_is_lost_when_the_relay_is_killed_mid_batch(stack, tmp_pat
         assert await wait_exit(doomed) == -signal.SIGKILL, log.read_text()
         # It died holding a batch: every row is still in the outbox.
         assert await pool.fetchval("SELECT count(*) FROM es_outbox") == EVENTS
-        published_before = len(await read_until(stack.kafka, topic, expected=0, timeout=10))
+        published_before = len(
+            await read_until(
+                stack.kafka, topic, expected=0, timeout=10, security=stack.kafka_security
+            )
+        )
         if failpoint == "relay.before_publish":
             assert published_before == 0
         else:
@@ -65,7 +69,7 @@ async def test_nothing_is_lost_when_the_relay_is_killed_mid_batch(stack, tmp_pat
         finally:
             terminate(survivor)
 
-    records = await read_until(stack.kafka, topic, expected=EVENTS)
+    records = await read_until(stack.kafka, topic, expected=EVENTS, security=stack.kafka_security)
     on_kafka = [dict(r.headers)[H_ID].decode() for r in records]
     assert set(on_kafka) == stored  # nothing lost
     # Killed after publishing: that batch went out twice; consumers dedupe by ce_id.

@@ -28,18 +28,21 @@ AGGREGATES = 100
 
 
 async def test_every_event_reaches_kafka_once_in_stream_order_when_16_writers_race(stack):
-    topic = await create_topic(stack.kafka, partitions=6)
+    topic = await create_topic(stack.kafka, partitions=6, security=stack.kafka_security)
     async with fresh_database(stack, extra=(TALLY_MIGRATION,), pool_size=24) as (dsn, pool):
         store = PostgresEventStore(pool, outbox_shards=4)
         runner = CommandRunner(
             store, source="/test", publication=publication(topic), max_retries=100
         )
-        producer = reliable_producer(stack.kafka, client_id="test-relay")
+        producer = reliable_producer(
+            stack.kafka, client_id="test-relay", security=stack.kafka_security
+        )
         await producer.start()
         relay = OutboxRelay(dsn, producer, shards=4, batch_size=100, idle_poll_s=0.005)
         consumer = IdempotentConsumer(
             TallyProjector(f"test-{uuid.uuid4().hex[:8]}", topic),
             bootstrap=stack.kafka,
+            security=stack.kafka_security,
             pool=pool,
             dlq_producer=producer,
             batch_size=100,
@@ -92,7 +95,7 @@ async def test_every_event_reaches_kafka_once_in_stream_order_when_16_writers_ra
             assert applied[cid] == list(range(1, version + 1)), cid
 
     # The topic itself: per aggregate, versions strictly increasing, none missing.
-    records = await read_until(stack.kafka, topic, expected=written)
+    records = await read_until(stack.kafka, topic, expected=written, security=stack.kafka_security)
     on_kafka: dict[str, list[int]] = defaultdict(list)
     for record in sorted(records, key=lambda r: (r.partition, r.offset)):
         headers = dict(record.headers)

@@ -16,12 +16,15 @@ from grassroots_eventkit.consumer import IdempotentConsumer
 from grassroots_eventkit.kafka import reliable_producer
 from grassroots_eventkit.logs import configure_logging
 
+from tests.support.stack import kafka_security_from_env
 from tests.support.tally import TallyProjector
 
 
 async def main(dsn: str, bootstrap: str, topic: str, group: str, batch: int) -> None:
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
-    producer = reliable_producer(bootstrap, client_id="test-consumer-dlq")
+    producer = reliable_producer(
+        bootstrap, client_id="test-consumer-dlq", security=kafka_security_from_env()
+    )
     await producer.start()
     consumer = IdempotentConsumer(
         TallyProjector(group, topic),
@@ -29,6 +32,7 @@ async def main(dsn: str, bootstrap: str, topic: str, group: str, batch: int) -> 
         pool=pool,
         dlq_producer=producer,
         batch_size=batch,
+        security=kafka_security_from_env(),
     )
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, consumer.stop)
     try:

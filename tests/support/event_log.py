@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from grassroots_eventkit.codec import ReceivedEvent, decode
+from grassroots_eventkit.kafka import client_security
+
+from tests.support.stack import Stack
 
 Ends = dict[TopicPartition, int]
 
@@ -31,9 +34,10 @@ class LoggedEvent:
         return str(self.event.event_type.rsplit(".", 2)[-2])
 
 
-def _consumer(bootstrap: str) -> AIOKafkaConsumer:
+def _consumer(stack: Stack) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        bootstrap_servers=stack.kafka,
+        **client_security(stack.kafka_security),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -55,9 +59,9 @@ async def _partitions(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> list
     return found
 
 
-async def end_offsets(bootstrap: str, topics: Sequence[str]) -> Ends:
+async def end_offsets(stack: Stack, topics: Sequence[str]) -> Ends:
     """Every partition's end offset (the offset the next record will get)."""
-    consumer = _consumer(bootstrap)
+    consumer = _consumer(stack)
     await consumer.start()
     try:
         tps = await _partitions(consumer, topics)
@@ -66,10 +70,12 @@ async def end_offsets(bootstrap: str, topics: Sequence[str]) -> Ends:
         await consumer.stop()
 
 
-async def lagging(bootstrap: str, groups: Mapping[str, str], ends: Ends) -> dict[str, int]:
+async def lagging(stack: Stack, groups: Mapping[str, str], ends: Ends) -> dict[str, int]:
     """Per consumer group (group -> its topic), how many records of `ends` it has not
     committed yet; a group that committed everything is left out."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=stack.kafka, **client_security(stack.kafka_security)
+    )
     await admin.start()
     try:
         behind: dict[str, int] = {}
@@ -88,17 +94,17 @@ async def lagging(bootstrap: str, groups: Mapping[str, str], ends: Ends) -> dict
 
 
 async def wait_until_committed(
-    bootstrap: str, groups: Mapping[str, str], ends: Ends, *, timeout: float
+    stack: Stack, groups: Mapping[str, str], ends: Ends, *, timeout: float
 ) -> None:
     deadline = time.monotonic() + timeout
-    while behind := await lagging(bootstrap, groups, ends):
+    while behind := await lagging(stack, groups, ends):
         if time.monotonic() > deadline:
             raise AssertionError(f"consumer groups still behind after {timeout}s: {behind}")
         await asyncio.sleep(0.5)
 
 
 async def read_to(
-    bootstrap: str, ends: Ends, *, since: Ends | None = None, timeout: float = 240.0
+    stack: Stack, ends: Ends, *, since: Ends | None = None, timeout: float = 240.0
 ) -> list[LoggedEvent]:
     """Every record below `ends` (from offset 0, or from `since`), decoded; each
     partition's records in offset order, partitions one after the other."""
@@ -108,7 +114,7 @@ async def read_to(
         # Not even a consumer: aiokafka's stop() raises CancelledError when it is stopped
         # before it was assigned anything.
         return []
-    consumer = _consumer(bootstrap)
+    consumer = _consumer(stack)
     await consumer.start()
     try:
         consumer.assign(todo)

@@ -9,11 +9,19 @@ import uuid
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import ConsumerRecord
+from grassroots_eventkit.kafka import PLAINTEXT, client_security
+from grassroots_eventkit.settings import KafkaSecurity
 
 
-async def create_topic(bootstrap: str, *, partitions: int = 6, prefix: str = "test") -> str:
+async def create_topic(
+    bootstrap: str,
+    *,
+    partitions: int = 6,
+    prefix: str = "test",
+    security: KafkaSecurity = PLAINTEXT,
+) -> str:
     name = f"{prefix}.{uuid.uuid4().hex[:12]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_security(security))
     await admin.start()
     try:
         await admin.create_topics([NewTopic(name, partitions, 1)])
@@ -23,12 +31,20 @@ async def create_topic(bootstrap: str, *, partitions: int = 6, prefix: str = "te
 
 
 async def read_until(
-    bootstrap: str, topic: str, *, expected: int, timeout: float = 60.0
+    bootstrap: str,
+    topic: str,
+    *,
+    expected: int,
+    timeout: float = 60.0,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> list[ConsumerRecord]:
     """Every record of `topic` from the beginning, once at least `expected` have arrived
     and the topic's end is reached."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **client_security(security),
     )
     await consumer.start()
     try:

@@ -9,11 +9,18 @@ import sys
 import time
 from pathlib import Path
 
-from tests.support.stack import ROOT
+from tests.support.stack import ROOT, load_stack
 
 
 def spawn(module: str, *args: str, failpoints: str = "", log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "TEST_FAILPOINTS": failpoints, "PYTHONUNBUFFERED": "1"}
+    stack = load_stack()
+    env = {
+        **os.environ,
+        # The stack's super user: the tests' relays and consumers use topics of their own.
+        **(stack.kafka_env() if stack else {}),
+        "TEST_FAILPOINTS": failpoints,
+        "PYTHONUNBUFFERED": "1",
+    }
     return subprocess.Popen(
         [sys.executable, "-m", module, *args],
         cwd=ROOT,

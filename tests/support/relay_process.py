@@ -12,9 +12,13 @@ from grassroots_eventkit.kafka import reliable_producer
 from grassroots_eventkit.logs import configure_logging
 from grassroots_eventkit.relay import OutboxRelay
 
+from tests.support.stack import kafka_security_from_env
+
 
 async def main(dsn: str, bootstrap: str, shards: int, batch: int) -> None:
-    producer = reliable_producer(bootstrap, client_id="test-relay-process")
+    producer = reliable_producer(
+        bootstrap, client_id="test-relay-process", security=kafka_security_from_env()
+    )
     await producer.start()
     relay = OutboxRelay(dsn, producer, shards=shards, batch_size=batch)
     loop = asyncio.get_running_loop()

@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from grassroots_eventkit.auth import issue_token
+from grassroots_eventkit.kafka import PLAINTEXT
+from grassroots_eventkit.settings import KafkaSecurity
+from pydantic import SecretStr
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,6 +24,41 @@ class Stack:
     @property
     def kafka(self) -> str:
         return str(self.state["kafka"])
+
+    @property
+    def kafka_security(self) -> KafkaSecurity:
+        """The stack's super user: tests make topics and groups of their own."""
+        return self.kafka_principal(self.state["kafka_security"]["username"])
+
+    def kafka_principal(self, user: str) -> KafkaSecurity:
+        """A principal whose password the stack keeps (admin, service-<name>, agency-<name>)."""
+        if "kafka_security" not in self.state:
+            return PLAINTEXT
+        found = self.state["kafka_security"]
+        password = self.kafka_password_file(user).read_text().strip()
+        return KafkaSecurity(
+            security_protocol=found["security_protocol"],
+            sasl_mechanism=found["sasl_mechanism"],
+            username=user,
+            password=SecretStr(password),
+        )
+
+    def kafka_password_file(self, user: str) -> Path:
+        admin_file = Path(self.state["kafka_security"]["password_file"])
+        return admin_file.with_name(f"{user}.password")
+
+    def kafka_env(self, user: str | None = None) -> dict[str, str]:
+        """GRASSROOTS_KAFKA_* for a process the test starts (a service, a test consumer)."""
+        if "kafka_security" not in self.state:
+            return {}
+        found = self.state["kafka_security"]
+        user = user or found["username"]
+        return {
+            "GRASSROOTS_KAFKA_SECURITY_PROTOCOL": found["security_protocol"],
+            "GRASSROOTS_KAFKA_SASL_MECHANISM": found["sasl_mechanism"],
+            "GRASSROOTS_KAFKA_USERNAME": user,
+            "GRASSROOTS_KAFKA_PASSWORD_FILE": str(self.kafka_password_file(user)),
+        }
 
     @property
     def postgres(self) -> str:
@@ -66,3 +104,17 @@ def load_stack() -> Stack | None:
     if not state_file.exists():
         return None
     return Stack(json.loads(state_file.read_text()))
+
+
+def kafka_security_from_env() -> KafkaSecurity:
+    """What `Stack.kafka_env` handed to this process (tests' consumer and relay processes)."""
+    user = os.environ.get("GRASSROOTS_KAFKA_USERNAME")
+    if not user:
+        return PLAINTEXT
+    password = Path(os.environ["GRASSROOTS_KAFKA_PASSWORD_FILE"]).read_text().strip()
+    return KafkaSecurity(
+        security_protocol=os.environ["GRASSROOTS_KAFKA_SECURITY_PROTOCOL"],  # type: ignore[arg-type]
+        sasl_mechanism=os.environ["GRASSROOTS_KAFKA_SASL_MECHANISM"],  # type: ignore[arg-type]
+        username=user,
+        password=SecretStr(password),
+    )

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 from grassroots_eventkit.settings import ServiceSettings
-from grassroots_stack import kafka, postgres, services
+from grassroots_stack import kafka, keys, postgres, services
 from grassroots_stack.layout import KAFKA_VERSION, Layout, ServicePlan, load_layout
 
 pytestmark = pytest.mark.unit
@@ -44,6 +44,8 @@ KAFKA_CONTAINER_SPECIFIC = frozenset(
         "controller.quorum.bootstrap.servers",
         "listener.security.protocol.map",
         "log.dirs",
+        # The broker's own login holds the admin password: the kafka command renders it.
+        "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config",
     }
 )
 # KAFKA_* variables the apache/kafka image does not turn into broker properties
@@ -164,7 +166,11 @@ def _one_shot_using(compose: dict[str, Any], needle: str) -> tuple[str, dict[str
 
 def _local_server_properties() -> dict[str, str]:
     rendered = kafka.SERVER_PROPERTIES.format(
-        kafka_port=9092, controller_port=9093, data_dir="/data"
+        kafka_port=9092,
+        controller_port=9093,
+        data_dir="/data",
+        admin_user="admin",
+        jaas=kafka.JAAS.format(user="admin", password="secret"),
     )
     pairs = (
         line.split("=", 1)
@@ -269,6 +275,11 @@ def test_a_container_gets_the_same_grassroots_settings_as_a_local_process_when_s
         "GRASSROOTS_HTTP_PORT",
         "GRASSROOTS_ROLES",
         "GRASSROOTS_JWT_PUBLIC_KEY_FILE",
+        # The service's own Kafka principal, its password in the file the keys step wrote.
+        "GRASSROOTS_KAFKA_SECURITY_PROTOCOL",
+        "GRASSROOTS_KAFKA_SASL_MECHANISM",
+        "GRASSROOTS_KAFKA_USERNAME",
+        "GRASSROOTS_KAFKA_PASSWORD_FILE",
     ):
         assert env[key] == local[key], key
     assert env["GRASSROOTS_HTTP_HOST"] == "0.0.0.0"  # noqa: S104 - reachable from other containers
@@ -319,6 +330,8 @@ def test_a_service_starts_after_its_database_broker_keys_and_topics_when_compose
     deps = _depends_on(_service(compose, name))
     keys_step, _ = _one_shot_using(compose, "ensure_keys")
     topics_step, _ = _one_shot_using(compose, "ALL_TOPICS")
+    access_step, _ = _one_shot_using(compose, "grant_services")
+    assert deps[access_step] == "service_completed_successfully"
     assert deps[_postgres_service(compose)[0]] == "service_healthy"
     assert deps[_kafka_service(compose)[0]] == "service_healthy"
     assert deps[keys_step] == "service_completed_successfully"
@@ -335,7 +348,8 @@ def test_every_contract_topic_is_created_when_the_topics_step_runs(
     script = "\n".join(_command(step))
     assert "from grassroots_contracts.topics import ALL_TOPICS" in script
     assert "from grassroots_eventkit.kafka import ensure_topics" in script
-    assert "ensure_topics(bootstrap, ALL_TOPICS)" in script
+    assert "ensure_topics(bootstrap, ALL_TOPICS, security=security)" in script
+    assert _environment(step)["GRASSROOTS_KAFKA_USERNAME"] == keys.KAFKA_ADMIN
     assert _depends_on(step) == {_kafka_service(compose)[0]: "service_healthy"}
     bootstraps = {
         _environment(_service(compose, service))["GRASSROOTS_KAFKA_BOOTSTRAP"]
@@ -407,6 +421,49 @@ def test_every_dependency_exists_and_can_be_waited_for_when_compose_orders_start
 
 
 # ---------------------------------------------------------------- Kafka and PostgreSQL
+
+
+def test_every_service_principal_is_granted_when_the_kafka_access_step_runs(
+    compose: dict[str, Any],
+) -> None:
+    _, step = _one_shot_using(compose, "grant_services")
+    script = "\n".join(_command(step))
+    assert "from grassroots_stack.stack import grant_services" in script
+    topics_step, topics = _one_shot_using(compose, "ALL_TOPICS")
+    # As the super user the topics step uses, after the keys step wrote the passwords.
+    assert _environment(step) == _environment(topics)
+    assert _depends_on(step) == {
+        _one_shot_using(compose, "ensure_keys")[0]: "service_completed_successfully",
+        topics_step: "service_completed_successfully",
+    }
+    assert _volume_mounts(step)["grassroots-state"] == CONTAINER_RUN_DIR
+
+
+def test_the_broker_authenticates_and_authorises_as_the_local_one_when_kafka_starts(
+    compose: dict[str, Any],
+) -> None:
+    _, broker = _kafka_service(compose)
+    env = _environment(broker)
+    script = "\n".join(str(part) for part in broker["command"])
+    # The JAAS login is exported by the command, under the name the image turns into
+    # the local stack's property.
+    exported = "KAFKA_LISTENER_NAME_SASL__PLAINTEXT_SCRAM___SHA___512_SASL_JAAS_CONFIG"
+    assert f"export {exported}=" in script
+    assert set(_compose_broker_properties({exported: ""})) == {
+        "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config"
+    }
+    assert "--add-scram" in script
+    assert "exec /etc/kafka/docker/run" in script
+    protocols = dict(
+        entry.split(":", 1) for entry in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")
+    )
+    # Every listener a client reaches takes SASL; only the controller's is plain.
+    assert {k: v for k, v in protocols.items() if v != "SASL_PLAINTEXT"} == {
+        "CONTROLLER": "PLAINTEXT"
+    }
+    admin_password = env["GRASSROOTS_KAFKA_ADMIN_PASSWORD"]
+    _, topics = _one_shot_using(compose, "ALL_TOPICS")
+    assert _environment(topics)["GRASSROOTS_KAFKA_PASSWORD"] == admin_password
 
 
 def test_the_kafka_image_is_the_local_brokers_version_when_compose_pulls_it(

@@ -7,6 +7,8 @@ grassroots stack test [--demo-scale S] [-- ARGS]    up, pytest ARGS, down if thi
 grassroots projections rebuild [--view NAME]        replay views into fresh tables, then swap
 grassroots token --role R [--county C] [--community ID_OR_NAME ...] [--subject ID_OR_ROLE]
 grassroots bench store                              write-path, relay and consumer figures
+grassroots agencies add|rotate|remove NAME [--actor WHO]   an outside agency's Kafka access
+grassroots agencies list | log                      who may read the public topics, and history
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ import sys
 from datetime import timedelta
 
 import structlog
+from confluent_kafka import KafkaException
 from rich.console import Console
 from rich.table import Table
 
-from grassroots_stack import k8s, services, stack
+from grassroots_stack import agencies, k8s, keys, services, stack
 from grassroots_stack.demo import dongan
-from grassroots_stack.layout import load_layout
+from grassroots_stack.kafka_access import KafkaAccess, public_topics
+from grassroots_stack.layout import Layout, load_layout
 
 console = Console(stderr=True)
 
@@ -192,6 +196,80 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _access(layout: Layout) -> KafkaAccess:
+    from grassroots_stack import kafka
+
+    if not layout.kafka_password_file(keys.KAFKA_ADMIN).exists():
+        raise RuntimeError(
+            f"no Kafka admin credential in {layout.keys}: `grassroots stack up` first"
+        )
+    return KafkaAccess(layout.kafka_bootstrap, kafka.admin_security(layout))
+
+
+def _print_agency_credentials(layout: Layout, name: str, password: str) -> None:
+    principal = agencies.principal_of(name)
+    console.print(
+        f"agency {name}: give these to its engineers over a safe channel; the password is "
+        f"shown once here (the local stack keeps a copy in "
+        f"{layout.kafka_password_file(principal)})"
+    )
+    print(
+        json.dumps(
+            {
+                "bootstrap_servers": layout.kafka_bootstrap,
+                "security_protocol": "SASL_PLAINTEXT",
+                "sasl_mechanism": "SCRAM-SHA-512",
+                "username": principal,
+                "password": password,
+                "group_prefix": f"{principal}.",
+                "topics": [spec.name for spec in public_topics()],
+            },
+            indent=2,
+        )
+    )
+
+
+def cmd_agencies(args: argparse.Namespace) -> int:
+    layout = load_layout()
+    try:
+        if args.action in ("add", "rotate", "remove"):
+            agencies.principal_of(args.name)  # a bad name is refused before Kafka is asked
+        if args.action == "log":
+            for entry in agencies.ledger(layout):
+                print(json.dumps(entry, ensure_ascii=False))
+            return 0
+        access = _access(layout)
+        if args.action == "add":
+            password = agencies.add(layout, access, args.name, actor=args.actor)
+            _print_agency_credentials(layout, args.name, password)
+        elif args.action == "rotate":
+            password = agencies.rotate(layout, access, args.name, actor=args.actor)
+            _print_agency_credentials(layout, args.name, password)
+        elif args.action == "remove":
+            agencies.remove(layout, access, args.name, actor=args.actor)
+            console.print(f"agency {args.name}: credential and ACLs deleted; refused from now on")
+        else:
+            table = Table(title="Agencies with access to the public topics")
+            for column in ("agency", "principal", "credential", "group prefix", "ACLs"):
+                table.add_column(column)
+            for agency in agencies.listing(access):
+                table.add_row(
+                    agency.name,
+                    agency.principal,
+                    "yes" if agency.has_credential else "NONE",
+                    agency.group_prefix,
+                    "\n".join(g.describe() for g in agency.grants) or "none",
+                )
+            # Wide: principals and topic names are read (and grepped) whole.
+            Console(width=200).print(table)
+    except agencies.AgencyError as exc:
+        console.print(f"[red]refused:[/red] {exc}")
+        return 2
+    except KafkaException as exc:
+        raise RuntimeError(f"Kafka at {layout.kafka_bootstrap}: {exc}") from exc
+    return 0
+
+
 def cmd_bench_store(args: argparse.Namespace) -> int:
     from grassroots_stack.bench import store as bench_store
 
@@ -285,6 +363,25 @@ def parser() -> argparse.ArgumentParser:
     )
     kube.add_argument("target", nargs="?", default="county", choices=(k8s.BASE, *k8s.OVERLAYS))
     kube.set_defaults(func=cmd_k8s)
+
+    ag = sub.add_parser(
+        "agencies", help="outside agencies' read access to the public event topics"
+    ).add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("add", "a new agency: SCRAM credential, read on the public topics, its group prefix"),
+        ("rotate", "a new password for an agency; the old one is refused"),
+        ("remove", "delete an agency's credential and ACLs; refused at once"),
+    ):
+        one = ag.add_parser(action, help=text)
+        one.add_argument("name", help=f"the agency's short name ({agencies.NAME_RULE_TEXT})")
+        one.add_argument("--actor", help="who asks for the change (default: the OS user)")
+        one.set_defaults(func=cmd_agencies)
+    ag.add_parser("list", help="every agency, its credential and ACLs").set_defaults(
+        func=cmd_agencies
+    )
+    ag.add_parser("log", help="every change ever made, as JSON lines").set_defaults(
+        func=cmd_agencies
+    )
 
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="which", required=True)
     bs = bench.add_parser("store", help="write path, raw PostgreSQL ceiling, relay, consumer")

@@ -83,6 +83,14 @@ class Layout:
     def open311_key(self) -> Path:
         return self.keys / "open311.key"
 
+    def kafka_password_file(self, user: str) -> Path:
+        return self.keys / "kafka" / f"{user}.password"
+
+    @property
+    def kafka_access_ledger(self) -> Path:
+        """Every change to agencies' Kafka access, one JSON line each (agencies.py)."""
+        return self.run_dir / "kafka-access.jsonl"
+
 
 def load_layout() -> Layout:
     """Ports shift together by GRASSROOTS_PORT_OFFSET, so two stacks can share a machine."""

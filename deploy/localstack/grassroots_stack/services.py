@@ -10,6 +10,7 @@ import httpx
 import structlog
 
 from grassroots_stack import keys, postgres, processes
+from grassroots_stack.kafka_access import service_principal
 from grassroots_stack.layout import Layout, ServicePlan
 
 log = structlog.get_logger()
@@ -20,6 +21,13 @@ def environment(layout: Layout, plan: ServicePlan) -> dict[str, str]:
         "GRASSROOTS_SERVICE_NAME": plan.name,
         "GRASSROOTS_PG_DSN": postgres.service_dsn(layout, plan.name),
         "GRASSROOTS_KAFKA_BOOTSTRAP": layout.kafka_bootstrap,
+        # The service's own principal (kafka_access.py); the password stays in its file.
+        "GRASSROOTS_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        "GRASSROOTS_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+        "GRASSROOTS_KAFKA_USERNAME": service_principal(plan.name),
+        "GRASSROOTS_KAFKA_PASSWORD_FILE": str(
+            layout.kafka_password_file(service_principal(plan.name))
+        ),
         "GRASSROOTS_HTTP_HOST": "127.0.0.1",
         "GRASSROOTS_HTTP_PORT": str(plan.port),
         "GRASSROOTS_ROLES": '["' + '","'.join(plan.roles.split(",")) + '"]',

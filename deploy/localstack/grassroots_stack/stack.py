@@ -6,6 +6,7 @@ import asyncio
 import functools
 import json
 import shutil
+import time
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -14,8 +15,9 @@ import structlog
 from grassroots_contracts.topics import ALL_TOPICS
 from grassroots_eventkit.auth import issue_token
 from grassroots_eventkit.kafka import ensure_topics
+from grassroots_eventkit.settings import KafkaSecurity
 
-from grassroots_stack import kafka, keys, postgres, processes, services
+from grassroots_stack import kafka, kafka_access, keys, postgres, processes, services
 from grassroots_stack.demo import (
     dongan,
     generator,
@@ -43,7 +45,9 @@ def up(layout: Layout, *, demo: bool = True, demo_scale: float | None = None) ->
         started.append("postgres")
     if kafka.start(layout):
         started.append("kafka")
-    asyncio.run(ensure_topics(layout.kafka_bootstrap, ALL_TOPICS))
+    admin = kafka.admin_security(layout)
+    asyncio.run(ensure_topics(layout.kafka_bootstrap, ALL_TOPICS, security=admin))
+    grant_services(layout)
     for plan in layout.services:
         if services.start(layout, plan):
             started.append(plan.name)
@@ -99,6 +103,23 @@ def up(layout: Layout, *, demo: bool = True, demo_scale: float | None = None) ->
     return UpResult(started=started, state=state)
 
 
+def grant_services(
+    layout: Layout, bootstrap: str | None = None, admin: KafkaSecurity | None = None
+) -> None:
+    """Each service's SCRAM principal and ACLs; idempotent, so every `up` re-applies them."""
+    started = time.monotonic()
+    names = [plan.name for plan in layout.services]
+    passwords = {
+        name: keys.ensure_kafka_password(layout, kafka_access.service_principal(name))
+        for name in names
+    }
+    access = kafka_access.KafkaAccess(
+        bootstrap or layout.kafka_bootstrap, admin or kafka.admin_security(layout)
+    )
+    kafka_access.ensure_services(access, passwords, names)
+    log.info("kafka.services_granted", seconds=round(time.monotonic() - started, 3))
+
+
 def demo_plan(layout: Layout, scale: float | None) -> tuple[int, generator.Sizes, date]:
     """Seed, sizes and reporting day of the demo whose data this run folder holds.
 
@@ -137,6 +158,13 @@ def _demo_record_update(layout: Layout, **fields: Any) -> None:
 def write_state(layout: Layout) -> dict[str, Any]:
     state: dict[str, Any] = {
         "kafka": layout.kafka_bootstrap,
+        # The stack's super user, for tests and tools; services have principals of their own.
+        "kafka_security": {
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": "SCRAM-SHA-512",
+            "username": keys.KAFKA_ADMIN,
+            "password_file": str(layout.kafka_password_file(keys.KAFKA_ADMIN)),
+        },
         "postgres": postgres.admin_dsn(layout),
         "services": {
             plan.name: {

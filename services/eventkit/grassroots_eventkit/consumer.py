@@ -31,6 +31,8 @@ from grassroots_contracts.topics import dead_letter_topic
 
 from grassroots_eventkit import failpoints, metrics
 from grassroots_eventkit.codec import ReceivedEvent, UndecodableMessage, decode
+from grassroots_eventkit.kafka import PLAINTEXT, client_security
+from grassroots_eventkit.settings import KafkaSecurity
 
 log = structlog.get_logger()
 
@@ -115,10 +117,12 @@ class IdempotentConsumer:
         max_attempts: int = 3,
         client_id: str | None = None,
         group_suffix: str = "",
+        security: KafkaSecurity = PLAINTEXT,
     ) -> None:
         self._projector = projector
         self._group = projector.group + group_suffix
         self._bootstrap = bootstrap
+        self._security = security
         self._pool = pool
         self._dlq = dlq_producer
         self._batch_size = batch_size
@@ -158,6 +162,7 @@ class IdempotentConsumer:
             max_poll_records=self._batch_size,
             max_partition_fetch_bytes=4 * 1024 * 1024,
             fetch_max_bytes=16 * 1024 * 1024,
+            **client_security(self._security),
         )
         consumer.subscribe(list(self._projector.topics), listener=_WaitForBatch(self._lock))
         await consumer.start()

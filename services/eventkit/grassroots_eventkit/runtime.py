@@ -143,10 +143,13 @@ async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Runtime
                 topics,
                 partitions=settings.topic_partitions,
                 replication_factor=settings.topic_replication_factor,
+                security=settings.kafka_security(),
             )
     needs_producer = ("relay" in settings.roles and spec.produces) or projectors
     if needs_producer:
-        rt.producer = reliable_producer(settings.kafka_bootstrap, client_id=spec.name)
+        rt.producer = reliable_producer(
+            settings.kafka_bootstrap, client_id=spec.name, security=settings.kafka_security()
+        )
         await rt.producer.start()
     if "relay" in settings.roles and spec.produces and rt.producer:
         rt.relay = OutboxRelay(
@@ -168,6 +171,7 @@ async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Runtime
             max_attempts=settings.consumer_max_attempts,
             client_id=f"{spec.name}-{projector.group}",
             group_suffix=settings.consumer_group_suffix,
+            security=settings.kafka_security(),
         )
         rt.consumers.append(consumer)
         rt._tasks.append(asyncio.create_task(consumer.run(), name=f"consumer:{consumer.group}"))

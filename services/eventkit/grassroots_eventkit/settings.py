@@ -5,10 +5,42 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Role = Literal["api", "relay", "consumer"]
+KafkaProtocol = Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"]
+SaslMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
+
+
+class KafkaSecurity(BaseModel):
+    """How a client proves who it is to the brokers (see kafka.client_security).
+
+    The default is PLAINTEXT with no credentials, so a developer's own broker keeps
+    working; the local stack and docker-compose give every process a SCRAM principal.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    security_protocol: KafkaProtocol = "PLAINTEXT"
+    sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    username: str | None = None
+    password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+
+    @model_validator(mode="after")
+    def _credentials_match_protocol(self) -> KafkaSecurity:
+        sasl = self.security_protocol.startswith("SASL_")
+        if (self.username is None) != (self.password is None):
+            raise ValueError("kafka username and password go together: set both or neither")
+        if sasl and self.username is None:
+            raise ValueError(f"{self.security_protocol} needs a kafka username and password")
+        if not sasl and self.username is not None:
+            raise ValueError(
+                "kafka credentials are set but the security protocol is "
+                f"{self.security_protocol}: use SASL_PLAINTEXT or SASL_SSL"
+            )
+        return self
 
 
 class ServiceSettings(BaseSettings):
@@ -23,6 +55,15 @@ class ServiceSettings(BaseSettings):
     service_name: str
     pg_dsn: SecretStr = Field(description="this service's own database")
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # This process's own Kafka principal (ADR 0015): each service writes only its own
+    # topics and reads only what it consumes. No credentials: PLAINTEXT, as before.
+    kafka_security_protocol: KafkaProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    kafka_username: str | None = None
+    kafka_password: SecretStr | None = None
+    # Or the password in a file (the local stack's and compose's keys/kafka/, a k8s secret).
+    kafka_password_file: Path | None = None
+    kafka_ssl_cafile: Path | None = None
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     roles: frozenset[Role] = frozenset({"api", "relay", "consumer"})
@@ -74,6 +115,11 @@ class ServiceSettings(BaseSettings):
             raise ValueError(f"jwt_algorithms must be asymmetric, one of {sorted(allowed)}")
         return value
 
+    @model_validator(mode="after")
+    def _kafka_security_is_whole(self) -> ServiceSettings:
+        self.kafka_security()  # fails at start-up, not at the first connection
+        return self
+
     def public_key_pem(self) -> str:
         if self.jwt_public_key:
             return self.jwt_public_key
@@ -89,6 +135,18 @@ class ServiceSettings(BaseSettings):
         raise ValueError(
             "this service keeps personal data: set GRASSROOTS_PERSONAL_DATA_KEY or"
             " GRASSROOTS_PERSONAL_DATA_KEY_FILE (base64 of 32 random bytes)"
+        )
+
+    def kafka_security(self) -> KafkaSecurity:
+        password = self.kafka_password
+        if password is None and self.kafka_password_file is not None:
+            password = SecretStr(self.kafka_password_file.read_text().strip())
+        return KafkaSecurity(
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            username=self.kafka_username,
+            password=password,
+            ssl_cafile=self.kafka_ssl_cafile,
         )
 
     def dsn(self) -> str:

@@ -12,7 +12,9 @@ from projections_service.views.registry import VIEWS
 
 
 async def _start_snapshots(rt: runtime.Runtime) -> None:
-    rt.extras["snapshots"] = as_of.Snapshots(rt.pool, rt.settings.kafka_bootstrap)
+    rt.extras["snapshots"] = as_of.Snapshots(
+        rt.pool, rt.settings.kafka_bootstrap, security=rt.settings.kafka_security()
+    )
 
 
 def spec() -> runtime.ServiceSpec:

@@ -89,6 +89,7 @@ async def _rebuild(views: list[View], console: Console) -> int:
                     settings.kafka_bootstrap,
                     v,
                     group_suffix=settings.consumer_group_suffix,
+                    security=settings.kafka_security(),
                     on_progress=show,
                 )
             console.print(

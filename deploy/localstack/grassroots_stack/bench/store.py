@@ -34,9 +34,10 @@ from grassroots_eventkit.codec import encode
 from grassroots_eventkit.commands import CommandContext, CommandRunner
 from grassroots_eventkit.consumer import IdempotentConsumer
 from grassroots_eventkit.db import create_pool
-from grassroots_eventkit.kafka import reliable_producer
+from grassroots_eventkit.kafka import client_security, reliable_producer
 from grassroots_eventkit.migrations import migrate
 from grassroots_eventkit.relay import OutboxRelay
+from grassroots_eventkit.settings import KafkaSecurity
 from grassroots_eventkit.store.postgres import PostgresEventStore, shard_of
 from grassroots_eventkit.store.schema import EVENTKIT_MIGRATIONS
 from organisation_service.domain import community
@@ -47,7 +48,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from grassroots_stack import postgres
+from grassroots_stack import kafka, postgres
 from grassroots_stack.layout import Layout
 
 console = Console()
@@ -172,9 +173,9 @@ async def bench_write_vs_raw(
     return write, ceiling, rounds
 
 
-async def _topic(bootstrap: str, partitions: int = 24) -> str:
+async def _topic(bootstrap: str, security: KafkaSecurity, partitions: int = 24) -> str:
     name = f"bench.{uuid.uuid4().hex[:10]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_security(security))
     await admin.start()
     try:
         await admin.create_topics([NewTopic(name, partitions, 1)])
@@ -208,8 +209,10 @@ def _event_record(
     return record.key, record.value, list(record.headers)
 
 
-async def bench_relay(dsn: str, pool: asyncpg.Pool, bootstrap: str, sizes: Sizes) -> float:
-    topic = await _topic(bootstrap)
+async def bench_relay(
+    dsn: str, pool: asyncpg.Pool, bootstrap: str, security: KafkaSecurity, sizes: Sizes
+) -> float:
+    topic = await _topic(bootstrap, security)
     await pool.execute("TRUNCATE es_outbox")
     n = sizes.relay_events
     rows = []
@@ -227,7 +230,7 @@ async def bench_relay(dsn: str, pool: asyncpg.Pool, bootstrap: str, sizes: Sizes
     await pool.copy_records_to_table(
         "es_outbox", records=rows, columns=["shard", "topic", "key", "value", "headers"]
     )
-    producer = reliable_producer(bootstrap, client_id="bench-relay")
+    producer = reliable_producer(bootstrap, client_id="bench-relay", security=security)
     await producer.start()
     relay = OutboxRelay(dsn, producer, shards=OUTBOX_SHARDS, batch_size=5000, idle_poll_s=0.01)
     started = time.perf_counter()
@@ -253,10 +256,12 @@ async def bench_relay(dsn: str, pool: asyncpg.Pool, bootstrap: str, sizes: Sizes
     return rate
 
 
-async def bench_apply(bootstrap: str, pool: asyncpg.Pool, sizes: Sizes) -> float:
-    topic = await _topic(bootstrap)
+async def bench_apply(
+    bootstrap: str, pool: asyncpg.Pool, security: KafkaSecurity, sizes: Sizes
+) -> float:
+    topic = await _topic(bootstrap, security)
     n = sizes.apply_events
-    producer = reliable_producer(bootstrap, client_id="bench-producer")
+    producer = reliable_producer(bootstrap, client_id="bench-producer", security=security)
     await producer.start()
     for i in range(n):
         key, value, headers = _event_record(topic, i, 2000)
@@ -269,7 +274,12 @@ async def bench_apply(bootstrap: str, pool: asyncpg.Pool, sizes: Sizes) -> float
         topics = (topic,)
 
     consumer = IdempotentConsumer(
-        BenchProjector(), bootstrap=bootstrap, pool=pool, dlq_producer=producer, batch_size=5000
+        BenchProjector(),
+        bootstrap=bootstrap,
+        pool=pool,
+        dlq_producer=producer,
+        batch_size=5000,
+        security=security,
     )
     started = time.perf_counter()
     task = asyncio.create_task(consumer.run())
@@ -304,8 +314,10 @@ async def run(layout: Layout, quick: bool) -> dict[str, Any]:
     try:
         await migrate(pool, EVENTKIT_MIGRATIONS)
         write, raw, rounds = await bench_write_vs_raw(pool, sizes)
-        relay = await bench_relay(dsn, pool, layout.kafka_bootstrap, sizes)
-        apply = await bench_apply(layout.kafka_bootstrap, pool, sizes)
+        # As the stack's super user: the benchmark's topics and groups are its own.
+        security = kafka.admin_security(layout)
+        relay = await bench_relay(dsn, pool, layout.kafka_bootstrap, security, sizes)
+        apply = await bench_apply(layout.kafka_bootstrap, pool, security, sizes)
     finally:
         await pool.close()
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

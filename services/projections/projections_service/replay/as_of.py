@@ -20,7 +20,9 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import structlog
 from grassroots_eventkit.consumer import INFRASTRUCTURE_ERRORS
+from grassroots_eventkit.kafka import PLAINTEXT
 from grassroots_eventkit.migrations import Migration
+from grassroots_eventkit.settings import KafkaSecurity
 
 from projections_service.replay.reader import TopicReader
 from projections_service.replay.shadow import Shadow, decode_all
@@ -93,9 +95,17 @@ _COLUMNS = (
 
 
 class Snapshots:
-    def __init__(self, pool: asyncpg.Pool, bootstrap: str, *, keep: int = 12) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        bootstrap: str,
+        *,
+        security: KafkaSecurity = PLAINTEXT,
+        keep: int = 12,
+    ) -> None:
         self._pool = pool
         self._bootstrap = bootstrap
+        self._security = security
         self._keep = keep
         self._one_at_a_time = asyncio.Semaphore(1)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -199,7 +209,9 @@ class Snapshots:
             heartbeat.cancel()
 
     async def _replay(self, snapshot: Snapshot, shadow: Shadow) -> None:
-        reader = TopicReader(self._bootstrap, shadow.topics, client_id="projections-as-of")
+        reader = TopicReader(
+            self._bootstrap, shadow.topics, client_id="projections-as-of", security=self._security
+        )
         async with self._pool.acquire() as conn:
             await shadow.create(conn)
             await reader.open()

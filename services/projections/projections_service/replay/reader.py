@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator, Sequence
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
+from grassroots_eventkit.kafka import PLAINTEXT, client_security
+from grassroots_eventkit.settings import KafkaSecurity
 
 _METADATA_WAIT_S = 10.0
 
@@ -24,6 +26,7 @@ class TopicReader:
         topics: Sequence[str],
         *,
         client_id: str,
+        security: KafkaSecurity = PLAINTEXT,
         batch_size: int = 5000,
     ) -> None:
         self._topics = tuple(topics)
@@ -31,6 +34,7 @@ class TopicReader:
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
             client_id=client_id,
+            **client_security(security),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

@@ -22,6 +22,8 @@ import asyncpg
 import structlog
 from aiokafka.structs import ConsumerRecord
 from grassroots_eventkit.consumer import INFRASTRUCTURE_ERRORS
+from grassroots_eventkit.kafka import PLAINTEXT
+from grassroots_eventkit.settings import KafkaSecurity
 
 from projections_service.replay.reader import TopicReader
 from projections_service.replay.shadow import DEDUPE_TABLE, Failure, Shadow, decode_all
@@ -69,6 +71,7 @@ async def rebuild(
     view: View,
     *,
     group_suffix: str = "",
+    security: KafkaSecurity = PLAINTEXT,
     on_progress: Callable[[Progress], None] = lambda _p: None,
 ) -> RebuildReport:
     started = time.perf_counter()
@@ -79,7 +82,12 @@ async def rebuild(
             "SELECT pg_try_advisory_lock($1, hashtext($2))", _LOCK_CLASS, view.name
         ):
             raise RebuildBusy(f"a rebuild of {view.name} is already running")
-        reader = TopicReader(bootstrap, shadow.topics, client_id=f"projections-rebuild-{view.name}")
+        reader = TopicReader(
+            bootstrap,
+            shadow.topics,
+            client_id=f"projections-rebuild-{view.name}",
+            security=security,
+        )
         try:
             await shadow.create(conn)
             await reader.open()
