@@ -143,13 +143,16 @@ def cmd_ps(_args: argparse.Namespace) -> int:
 
 def cmd_test(args: argparse.Namespace) -> int:
     layout = load_layout()
-    result = stack.up(layout, demo=True, demo_scale=args.demo_scale)
-    started_here = bool(result.started)
+    # Known before `up`: if the demo load fails, `up` raises without saying what it
+    # started, and a stack this command started must not outlive it (CI's next run
+    # would find its ports taken).
+    was_running = stack.anything_running(layout)
     try:
+        stack.up(layout, demo=True, demo_scale=args.demo_scale)
         extra = [a for a in args.pytest_args if a != "--"]
         return subprocess.call([sys.executable, "-m", "pytest", *extra], cwd=layout.root)
     finally:
-        if started_here and not args.keep:
+        if not was_running and not args.keep:
             stack.down(layout)
 
 

@@ -191,6 +191,14 @@ def write_state(layout: Layout) -> dict[str, Any]:
     return state
 
 
+def anything_running(layout: Layout) -> bool:
+    """Whether any process of this stack (its run folder's pid files) is alive."""
+    names = [p.name for p in layout.services] + [kafka.NAME]
+    if any(processes.is_running(layout.pids, name) for name in names):
+        return True
+    return not layout.external_pg_dsn and postgres.is_running(layout)
+
+
 def down(layout: Layout) -> list[str]:
     stopped = [p.name for p in reversed(layout.services) if services.stop(layout, p)]
     if kafka.stop(layout):
