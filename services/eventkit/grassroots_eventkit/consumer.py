@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 from uuid import UUID
@@ -94,12 +94,18 @@ async def claim_fresh(
 class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
     """Partitions are only handed over once the batch in flight has committed."""
 
-    def __init__(self, lock: asyncio.Lock) -> None:
+    def __init__(self, lock: asyncio.Lock, group: str) -> None:
         self._lock = lock
+        self._group = group
 
-    async def on_partitions_revoked(self, revoked: object) -> None:
+    async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
         async with self._lock:
             pass
+        # The new owner reports these partitions' lag from now on; a stale value left
+        # here would make a lag-driven autoscaler count them twice.
+        for tp in revoked:
+            with contextlib.suppress(KeyError):
+                metrics.CONSUMER_LAG.remove(self._group, tp.topic, str(tp.partition))
 
     async def on_partitions_assigned(self, assigned: object) -> None:
         return None
@@ -164,7 +170,8 @@ class IdempotentConsumer:
             fetch_max_bytes=16 * 1024 * 1024,
             **client_security(self._security),
         )
-        consumer.subscribe(list(self._projector.topics), listener=_WaitForBatch(self._lock))
+        listener = _WaitForBatch(self._lock, self.group)
+        consumer.subscribe(list(self._projector.topics), listener=listener)
         await consumer.start()
         self.running = True
         try:
