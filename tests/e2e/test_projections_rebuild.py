@@ -10,18 +10,15 @@ import itertools
 import os
 import subprocess
 import sys
-import time
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from grassroots_contracts.topics import ALL_TOPICS
-from grassroots_eventkit.kafka import client_security
 from projections_service.views.registry import VIEWS
 
+from tests.support.event_log import Ends, end_offsets, wait_until_committed
 from tests.support.org_client import Org, eventually
 from tests.support.requests_client import Desk, build_neighbourhood
 
@@ -50,50 +47,14 @@ def _rebuild(*views: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _kafka(stack) -> dict[str, Any]:
-    return {"bootstrap_servers": stack.kafka, **client_security(stack.kafka_security)}
-
-
-async def _ends(stack) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(**_kafka(stack))
-    await consumer.start()
-    try:
-        await consumer.topics()  # fetches the cluster's metadata
-        tps = [
-            TopicPartition(t.name, p)
-            for t in ALL_TOPICS
-            for p in sorted(consumer.partitions_for_topic(t.name) or ())
-        ]
-        return dict(await consumer.end_offsets(tps))
-    finally:
-        await consumer.stop()
-
-
-async def _caught_up(stack, timeout: float = 180.0) -> dict[TopicPartition, int]:
+async def _caught_up(stack, timeout: float = 180.0) -> Ends:
     """Wait until every view's live group has committed up to the topics' ends (offsets
     are committed after the database commit, so the tables hold everything); return the
     ends."""
-    admin = AIOKafkaAdminClient(**_kafka(stack))
-    await admin.start()
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            ends = await _ends(stack)
-            behind = []
-            for view in VIEWS:
-                committed = await admin.list_consumer_group_offsets(view.group)
-                for tp, end in ends.items():
-                    if tp.topic in view.topics and end > 0:
-                        at = committed.get(tp)
-                        if at is None or at.offset < end:
-                            behind.append((view.name, tp.topic, tp.partition))
-            if not behind:
-                return ends
-            if time.monotonic() > deadline:
-                raise AssertionError(f"views still behind after {timeout}s: {behind[:5]}")
-            await asyncio.sleep(0.5)
-    finally:
-        await admin.close()
+    ends = await end_offsets(stack, [t.name for t in ALL_TOPICS])
+    groups = {view.group: topic for view in VIEWS for topic in view.topics}
+    await wait_until_committed(stack, groups, ends, timeout=timeout)
+    return ends
 
 
 async def _rows(dsn: str, view: str) -> dict[str, list[tuple[Any, ...]]]:

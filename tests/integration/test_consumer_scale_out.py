@@ -7,66 +7,19 @@ from __future__ import annotations
 import asyncio
 import signal
 import uuid
-from datetime import UTC, datetime
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
-from grassroots_contracts.envelope import EnvelopeMeta
-from grassroots_eventkit.codec import encode
-from grassroots_eventkit.kafka import client_security, reliable_producer
-from grassroots_eventkit.settings import KafkaSecurity
 
 from tests.support.databases import fresh_database
-from tests.support.kafka import create_topic, wait_for
+from tests.support.kafka import committed, create_topic, produce_ticks, wait_for
 from tests.support.processes import spawn, terminate, wait_exit
 from tests.support.tally import TALLY_MIGRATION
-from tests.support.ticker import public_ticked
 
 pytestmark = pytest.mark.integration
 
 PARTITIONS = 6
 EVENTS = 3000
 CHUNK = 100
-
-
-async def _stream(bootstrap: str, topic: str, security: KafkaSecurity) -> None:
-    """EVENTS events over 20 counters, in paced chunks: still flowing when one dies."""
-    public = public_ticked(topic)
-    producer = reliable_producer(bootstrap, client_id="test-scale-out", security=security)
-    await producer.start()
-    try:
-        for start in range(0, EVENTS, CHUNK):
-            for i in range(start, start + CHUNK):
-                cid, n = f"counter-{i % 20}", i // 20 + 1
-                record = encode(
-                    public(counter_id=cid, n=n),
-                    EnvelopeMeta(
-                        event_id=uuid.uuid4(),
-                        event_type=public.event_type,
-                        source="/test",
-                        time=datetime.now(UTC),
-                        subject=cid,
-                        community_id=f"community-{i % 20}",
-                        stream_version=n,
-                    ),
-                )
-                await producer.send(
-                    record.topic, record.value, key=record.key, headers=list(record.headers)
-                )
-            await producer.flush()
-            await asyncio.sleep(0.1)
-    finally:
-        await producer.stop()
-
-
-async def _committed(bootstrap: str, group: str, topic: str, security: KafkaSecurity) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_security(security))
-    await admin.start()
-    try:
-        offsets = await admin.list_consumer_group_offsets(group)
-    finally:
-        await admin.close()
-    return sum(o.offset for tp, o in offsets.items() if tp.topic == topic and o.offset > 0)
 
 
 async def test_a_consumer_killed_mid_stream_hands_over_its_partitions_losing_and_doubling_nothing(
@@ -84,7 +37,17 @@ async def test_a_consumer_killed_mid_stream_hands_over_its_partitions_losing_and
             for i in range(3)
         ]
         try:
-            streaming = asyncio.create_task(_stream(stack.kafka, topic, security))
+            streaming = asyncio.create_task(
+                produce_ticks(
+                    stack.kafka,
+                    topic,
+                    security,
+                    events=EVENTS,
+                    counters=20,
+                    chunk=CHUNK,
+                    pause_s=0.1,
+                )
+            )
 
             async def well_under_way() -> bool:
                 return int(await pool.fetchval("SELECT count(*) FROM tally")) >= EVENTS // 4
@@ -97,7 +60,7 @@ async def test_a_consumer_killed_mid_stream_hands_over_its_partitions_losing_and
             await streaming
 
             async def all_committed() -> bool:
-                return await _committed(stack.kafka, group, topic, security) == EVENTS
+                return await committed(stack.kafka, group, topic, security) == EVENTS
 
             await wait_for(all_committed, timeout=180)
             assert all(p.poll() is None for p in instances[1:]), "the others kept running"

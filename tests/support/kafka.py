@@ -1,16 +1,22 @@
-"""Fresh topics per test, and reading a topic to its end."""
+"""Fresh topics per test, ticking counters onto them, reading a topic to its end, and what
+a group has committed."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 import uuid
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import ConsumerRecord
-from grassroots_eventkit.kafka import PLAINTEXT, client_security
+from grassroots_contracts.envelope import EnvelopeMeta
+from grassroots_eventkit.codec import encode
+from grassroots_eventkit.kafka import PLAINTEXT, client_security, reliable_producer
 from grassroots_eventkit.settings import KafkaSecurity
+
+from tests.support.ticker import public_ticked
 
 
 async def create_topic(
@@ -84,3 +90,55 @@ async def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.1): 
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met in {timeout}s")
         await asyncio.sleep(interval)
+
+
+async def produce_ticks(
+    bootstrap: str,
+    topic: str,
+    security: KafkaSecurity,
+    *,
+    events: int,
+    counters: int,
+    chunk: int | None = None,
+    pause_s: float = 0.0,
+) -> None:
+    """`events` Ticked events over `counters` counters (each its own community, so its own
+    key), flushed every `chunk` events with a pause between: a stream still flowing."""
+    public = public_ticked(topic)
+    producer = reliable_producer(bootstrap, client_id="test-ticks", security=security)
+    await producer.start()
+    try:
+        for i in range(events):
+            cid, n = f"counter-{i % counters}", i // counters + 1
+            record = encode(
+                public(counter_id=cid, n=n),
+                EnvelopeMeta(
+                    event_id=uuid.uuid4(),
+                    event_type=public.event_type,
+                    source="/test",
+                    time=datetime.now(UTC),
+                    subject=cid,
+                    community_id=f"community-{i % counters}",
+                    stream_version=n,
+                ),
+            )
+            await producer.send(
+                record.topic, record.value, key=record.key, headers=list(record.headers)
+            )
+            if chunk and (i + 1) % chunk == 0:
+                await producer.flush()
+                await asyncio.sleep(pause_s)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def committed(bootstrap: str, group: str, topic: str, security: KafkaSecurity) -> int:
+    """How many records of `topic` the group has committed, over its partitions."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_security(security))
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    return sum(o.offset for tp, o in offsets.items() if tp.topic == topic and o.offset > 0)
