@@ -8,11 +8,12 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from aiokafka import AIOKafkaProducer
 from grassroots_contracts.envelope import H_ID, EnvelopeMeta
 from grassroots_contracts.topics import dead_letter_spec, dead_letter_topic
 from grassroots_eventkit.codec import encode
-from grassroots_eventkit.consumer import IdempotentConsumer
-from grassroots_eventkit.kafka import ensure_topics, reliable_producer
+from grassroots_eventkit.consumer import H_DLQ_VALUE_OMITTED, IdempotentConsumer
+from grassroots_eventkit.kafka import client_security, ensure_topics, reliable_producer
 
 from tests.support.databases import fresh_database
 from tests.support.kafka import create_topic, read_until, wait_for
@@ -101,3 +102,78 @@ async def test_poison_goes_to_the_dead_letter_topic_and_later_messages_still_app
     assert "cannot apply event with note 'explode'" in failed["dlq_error"].decode()
     assert failed[H_ID].decode() == sent[3][0]  # the original headers travel with it
     assert letters[1].value == sent[3][1][1]  # type: ignore[index]
+
+
+# The broker's default message.max.bytes, which the local stack keeps.
+BROKER_MAX_BYTES = 1_048_588
+
+
+async def test_a_poison_record_too_big_to_copy_is_dead_lettered_without_its_value(stack):
+    """Found by `grassroots chaos` (oversized-messages): a record just under the broker's
+    limit that a consumer must dead-letter no longer fits once the error headers are added;
+    the send failed as a Kafka error, taken for an outage, and the partition was retried
+    forever. Now the copy goes without its value and says where the original is."""
+    topic = await create_topic(stack.kafka, partitions=1, security=stack.kafka_security)
+    group = f"test-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(stack.kafka, [dead_letter_spec(group)], security=stack.kafka_security)
+    public = public_ticked(topic)
+    producer = reliable_producer(stack.kafka, client_id="test-dlq", security=stack.kafka_security)
+    await producer.start()
+    # The client's own size check off, so that the broker decides what it stores.
+    big = AIOKafkaProducer(
+        bootstrap_servers=stack.kafka,
+        max_request_size=4 * BROKER_MAX_BYTES,
+        **client_security(stack.kafka_security),
+    )
+    await big.start()
+    try:
+        huge = b"x" * (BROKER_MAX_BYTES - 200)  # stored: the broker takes it
+        await big.send_and_wait(topic, huge, key=b"k", headers=[(H_ID, b"not-a-uuid")])
+        event = public(counter_id="c", n=1)
+        meta = EnvelopeMeta(
+            event_id=uuid.uuid4(),
+            event_type=public.event_type,
+            source="/test",
+            time=datetime.now(UTC),
+            subject="c",
+            community_id="k",
+            stream_version=1,
+        )
+        record = encode(event, meta)
+        await producer.send_and_wait(
+            topic, record.value, key=record.key, headers=list(record.headers)
+        )
+        async with fresh_database(stack, extra=(TALLY_MIGRATION,)) as (_dsn, pool):
+            consumer = IdempotentConsumer(
+                TallyProjector(group, topic),
+                bootstrap=stack.kafka,
+                security=stack.kafka_security,
+                pool=pool,
+                dlq_producer=producer,
+                batch_size=100,
+            )
+            task = asyncio.create_task(consumer.run())
+            try:
+
+                async def applied() -> bool:
+                    return await pool.fetchval("SELECT count(*) FROM tally") == 1
+
+                await wait_for(applied, timeout=60)
+                dead = await pool.fetch('SELECT "offset" FROM ek_dead_letters')
+                assert [r["offset"] for r in dead] == [0]
+            finally:
+                consumer.stop()
+                await task
+    finally:
+        await big.stop()
+        await producer.stop()
+
+    [letter] = await read_until(
+        stack.kafka, dead_letter_topic(group), expected=1, security=stack.kafka_security
+    )
+    headers = dict(letter.headers)
+    assert letter.value is None
+    assert headers[H_DLQ_VALUE_OMITTED] == str(len(huge)).encode()
+    assert headers["dlq_original_topic"].decode() == topic
+    assert headers["dlq_original_offset"] == b"0"
+    assert "missing CloudEvents headers" in headers["dlq_error"].decode()

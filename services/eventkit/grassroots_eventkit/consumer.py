@@ -9,7 +9,9 @@ A crash after 2 and before 3 redelivers the batch; step 2 then finds every id
 already processed and applies nothing. When a batch fails, its events are applied
 one by one, and one that keeps failing goes to the dead-letter topic with the
 error while the partition moves on. Infrastructure errors (database or Kafka
-down) never dead-letter: the batch is retried from its first offset.
+down) never dead-letter: the batch is retried from its first offset. A dead letter too
+big for its topic once the error headers are added goes without its value (the
+original stays on its topic): a size refusal is not an outage to wait out.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from aiokafka.structs import ConsumerRecord
 from grassroots_contracts.topics import dead_letter_topic
 
@@ -56,6 +58,8 @@ H_DLQ_CONSUMER = "dlq_consumer"
 H_DLQ_ERROR = "dlq_error"
 H_DLQ_ERROR_TYPE = "dlq_error_type"
 H_DLQ_FAILED_AT = "dlq_failed_at"
+H_DLQ_VALUE_OMITTED = "dlq_value_omitted"  # the original's size: it stays on its topic
+H_DLQ_HEADERS_OMITTED = "dlq_headers_omitted"
 
 
 class Projector(Protocol):
@@ -284,9 +288,7 @@ class IdempotentConsumer:
             (H_DLQ_FAILED_AT, datetime.now(UTC).isoformat().encode()),
         ]
         # Published (and acknowledged) before the offset moves past it: never dropped.
-        await self._dlq.send_and_wait(
-            dead_letter_topic(self.group), value=record.value, key=record.key, headers=headers
-        )
+        await self._send_dead_letter(record, headers)
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 "INSERT INTO ek_dead_letters"
@@ -310,6 +312,39 @@ class IdempotentConsumer:
             offset=record.offset,
             error=message,
         )
+
+    async def _send_dead_letter(
+        self, record: ConsumerRecord, headers: list[tuple[str, bytes]]
+    ) -> None:
+        """The copy, whole if it fits. A record just under the broker's size limit no
+        longer fits once the error headers are added; the broker (or the client's own
+        check) refuses it with a Kafka error, which is not an outage to wait out: retried,
+        it would hold the partition forever. So the copy goes without the value, then
+        without the original key and headers too, and says so; the original stays on its topic at
+        the offset the headers name (event topics are kept forever)."""
+        topic = dead_letter_topic(self.group)
+        size = str(len(record.value or b"")).encode()
+        own = [(k, v) for k, v in headers if k.startswith("dlq_")]
+        copies = (
+            (record.key, record.value, headers),
+            (record.key, None, [*headers, (H_DLQ_VALUE_OMITTED, size)]),
+            (None, None, [*own, (H_DLQ_VALUE_OMITTED, size), (H_DLQ_HEADERS_OMITTED, b"true")]),
+        )
+        for n, (key, value, with_headers) in enumerate(copies, start=1):
+            try:
+                await self._dlq.send_and_wait(topic, value=value, key=key, headers=with_headers)
+                return
+            except MessageSizeTooLargeError:
+                if n == len(copies):
+                    raise
+                log.warning(
+                    "consumer.dead_letter_too_large",
+                    group=self.group,
+                    topic=record.topic,
+                    partition=record.partition,
+                    offset=record.offset,
+                    value_bytes=len(record.value or b""),
+                )
 
     def _count(self, applied: int, duplicates: int) -> None:
         self.applied += applied
