@@ -7,6 +7,7 @@ grassroots stack test [--demo-scale S] [-- ARGS]    up, pytest ARGS, down if thi
 grassroots projections rebuild [--view NAME]        replay views into fresh tables, then swap
 grassroots token --role R [--county C] [--community ID_OR_NAME ...] [--subject ID_OR_ROLE]
 grassroots bench store                              write-path, relay and consumer figures
+grassroots chaos [--quick] [--scenario NAME ...]    faults under load; nothing lost or doubled?
 grassroots agencies add|rotate|remove NAME [--actor WHO]   an outside agency's Kafka access
 grassroots agencies list | log                      who may read the public topics, and history
 """
@@ -285,6 +286,12 @@ def cmd_bench_requests(args: argparse.Namespace) -> int:
     return bench_requests.main(load_layout(), quick=args.quick)
 
 
+def cmd_chaos(args: argparse.Namespace) -> int:
+    from grassroots_stack.chaos import run as chaos_run
+
+    return chaos_run.main(load_layout(), quick=args.quick, names=args.scenario)
+
+
 def cmd_projections_rebuild(args: argparse.Namespace) -> int:
     """Runs the projections service's own rebuild command with the stack's settings for it."""
     layout = load_layout()
@@ -395,6 +402,19 @@ def parser() -> argparse.ArgumentParser:
     )
     br.add_argument("--quick", action="store_true", help="200 requests instead of 2,000")
     br.set_defaults(func=cmd_bench_requests)
+
+    ch = sub.add_parser(
+        "chaos",
+        help="fault scenarios under the county mix; every accepted command in every read "
+        "model exactly once (docs/chaos.md)",
+    )
+    ch.add_argument("--quick", action="store_true", help="fewer, shorter scenarios (minutes)")
+    ch.add_argument(
+        "--scenario",
+        action="append",
+        help="run only this one (repeatable), e.g. kill-points; prints, writes no results",
+    )
+    ch.set_defaults(func=cmd_chaos)
     return p
 
 

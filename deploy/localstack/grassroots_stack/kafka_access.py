@@ -151,22 +151,29 @@ def _grant(binding: AclBinding) -> Grant:
     )
 
 
+def confluent_config(
+    bootstrap: str, security: KafkaSecurity, client_id: str = "grassroots-access"
+) -> dict[str, str]:
+    """A confluent-kafka (librdkafka) client's settings for `security`."""
+    config = {
+        "bootstrap.servers": bootstrap,
+        "security.protocol": security.security_protocol,
+        "client.id": client_id,
+    }
+    if security.username is not None and security.password is not None:
+        config |= {
+            "sasl.mechanism": security.sasl_mechanism,
+            "sasl.username": security.username,
+            "sasl.password": security.password.get_secret_value(),
+        }
+    return config
+
+
 class KafkaAccess:
     """The brokers' principals and ACLs, changed as the stack's super user."""
 
     def __init__(self, bootstrap: str, admin: KafkaSecurity) -> None:
-        config = {
-            "bootstrap.servers": bootstrap,
-            "security.protocol": admin.security_protocol,
-            "client.id": "grassroots-access",
-        }
-        if admin.username is not None and admin.password is not None:
-            config |= {
-                "sasl.mechanism": admin.sasl_mechanism,
-                "sasl.username": admin.username,
-                "sasl.password": admin.password.get_secret_value(),
-            }
-        self._admin = AdminClient(config)
+        self._admin = AdminClient(confluent_config(bootstrap, admin))
 
     def set_passwords(self, passwords: dict[str, str]) -> None:
         """Create or replace each user's SCRAM-SHA-512 credential."""

@@ -179,10 +179,12 @@ def _wait_accepting(layout: Layout, timeout: float = 60.0) -> None:
     raise RuntimeError(f"PostgreSQL did not accept connections on port {layout.pg_port}")
 
 
-def stop(layout: Layout) -> bool:
+def stop(layout: Layout, *, mode: str = "fast") -> bool:
+    """`fast` rolls back open transactions and checkpoints; `immediate` (the chaos runs)
+    aborts every process at once, like a crash: the next start replays the WAL."""
     if layout.external_pg_dsn or not is_running(layout):
         return False
     data = cluster_dir(layout) / "data"
-    _run([str(_bin_dir() / "pg_ctl"), "stop", "-D", str(data), "-m", "fast", "-w", "-t", "60"])
-    log.info("postgres.stopped")
+    _run([str(_bin_dir() / "pg_ctl"), "stop", "-D", str(data), "-m", mode, "-w", "-t", "60"])
+    log.info("postgres.stopped", mode=mode)
     return True

@@ -85,6 +85,22 @@ def stop(pids: Path, name: str, *, timeout: float = 25.0) -> bool:
     return True
 
 
+def kill(pids: Path, name: str, *, timeout: float = 10.0) -> int | None:
+    """SIGKILL, as a power cut would: no shutdown hooks, nothing flushed. Waits until the
+    process is gone; the pid file goes with it. The pid killed, or None if none ran."""
+    pid = is_running(pids, name)
+    if pid is None:
+        return None
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name} (pid {pid}) still alive {timeout:.0f}s after SIGKILL")
+        time.sleep(0.05)
+    _pid_file(pids, name).unlink(missing_ok=True)
+    return pid
+
+
 def _alive(pid: int) -> bool:
     try:
         # Reap it if it is our child; otherwise just probe.

@@ -1,0 +1,41 @@
+"""`grassroots chaos [--quick] [--scenario NAME ...]`: the scenarios one after another on
+the running stack; the table, and (for a whole run) bench/results/chaos.json and .md."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rich.console import Console
+
+from grassroots_stack.chaos import report
+from grassroots_stack.chaos.scenarios import FULL, QUICK, chosen, run_scenario
+from grassroots_stack.layout import Layout
+
+console = Console()
+SEED = 1
+
+
+async def _run(layout: Layout, quick: bool, names: list[str] | None) -> list[dict[str, Any]]:
+    plan = QUICK if quick else FULL
+    rows = []
+    for n, scenario in enumerate(chosen(quick, names)):
+        console.print(f"[bold]{scenario.name}[/bold]: {scenario.about}")
+        row = await run_scenario(layout, plan, scenario, seed=SEED + n)
+        report.print_rows(console, [row], scenario.name)
+        rows.append(row)
+    return rows
+
+
+def main(layout: Layout, *, quick: bool = False, names: list[str] | None = None) -> int:
+    if not layout.state_file.exists():
+        raise RuntimeError("the stack is not running: `grassroots stack up` first")
+    rows = asyncio.run(_run(layout, quick, names))
+    plan = QUICK if quick else FULL
+    report.print_rows(console, rows, f"Chaos: {len(rows)} scenarios")
+    if not names:
+        written = report.write(
+            layout.root, rows, report.meta(quick, plan.rate, plan.seconds, plan.lead_s)
+        )
+        console.print("wrote " + " and ".join(str(p.relative_to(layout.root)) for p in written))
+    return 0 if all(r["ok"] for r in rows) else 1
