@@ -6,7 +6,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help install up down ps test test-unit lint fmt typecheck contracts contracts-check token k8s bench-store bench-requests clean
+.PHONY: help install up down ps test test-unit lint fmt typecheck contracts contracts-check token k8s bench bench-store bench-requests clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -54,6 +54,10 @@ token: install ## a dev token: make token ROLE=community_staff COMMUNITY=茶亭�
 K8S ?= county
 k8s: install ## print the Kubernetes manifests rendered (K8S=county|base); docs/kubernetes.md
 	@$(RUN) grassroots k8s $(K8S)
+
+bench: install ## the county mix at rising rates -> bench/results/e2e.{json,md,png}; docs/benchmarks.md
+	$(RUN) grassroots stack up
+	$(RUN) grassroots bench e2e
 
 bench-store: install ## write path, raw PG ceiling, relay and consumer figures -> bench/results/store.json
 	$(RUN) grassroots stack up --no-demo

@@ -286,6 +286,12 @@ def cmd_bench_requests(args: argparse.Namespace) -> int:
     return bench_requests.main(load_layout(), quick=args.quick)
 
 
+def cmd_bench_e2e(args: argparse.Namespace) -> int:
+    from grassroots_stack.bench import e2e
+
+    return e2e.main(load_layout(), quick=args.quick)
+
+
 def cmd_chaos(args: argparse.Namespace) -> int:
     from grassroots_stack.chaos import run as chaos_run
 
@@ -402,6 +408,11 @@ def parser() -> argparse.ArgumentParser:
     )
     br.add_argument("--quick", action="store_true", help="200 requests instead of 2,000")
     br.set_defaults(func=cmd_bench_requests)
+    be = bench.add_parser(
+        "e2e", help="the county mix at rising rates: throughput, latency, dashboard delay"
+    )
+    be.add_argument("--quick", action="store_true", help="two short steps, for a smoke check")
+    be.set_defaults(func=cmd_bench_e2e)
 
     ch = sub.add_parser(
         "chaos",

@@ -64,7 +64,16 @@ JAAS = 'org.apache.kafka.common.security.scram.ScramLoginModule required usernam
 
 def ensure_jars(layout: Layout) -> Path:
     """Resolve the broker's jars once into the cache (mvn dependency:copy-dependencies)."""
-    target = layout.kafka_jars
+    return _fetched(layout.root / "deploy" / "kafka" / "pom.xml", layout.kafka_jars)
+
+
+def ensure_tools_jars(layout: Layout) -> Path:
+    """Kafka's command-line tools (ProducerPerformance and friends), fetched on first use."""
+    target = layout.kafka_jars.with_name(layout.kafka_jars.name + "-tools")
+    return _fetched(layout.root / "deploy" / "kafka" / "tools-pom.xml", target)
+
+
+def _fetched(pom: Path, target: Path) -> Path:
     done = target / ".complete"
     if done.exists():
         return target
@@ -80,7 +89,7 @@ def ensure_jars(layout: Layout) -> Path:
             "-B",
             "-Dstyle.color=never",
             "-f",
-            str(layout.root / "deploy" / "kafka" / "pom.xml"),
+            str(pom),
             f"-Dkafka.version={KAFKA_VERSION}",
             "dependency:copy-dependencies",
             f"-DoutputDirectory={partial}",

@@ -25,9 +25,9 @@ from rich.console import Console
 from rich.table import Table
 
 from grassroots_stack import stack
-from grassroots_stack.bench.wire import Answer, WirePool
 from grassroots_stack.demo import dongan
 from grassroots_stack.layout import Layout
+from grassroots_stack.load.wire import Answer, WirePool
 
 console = Console()
 IN_FLIGHT = 32

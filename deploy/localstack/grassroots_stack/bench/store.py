@@ -21,7 +21,7 @@ import platform
 import statistics
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from grassroots_stack import kafka, postgres
+from grassroots_stack.bench import ceilings
 from grassroots_stack.layout import Layout
 
 console = Console()
@@ -64,42 +65,6 @@ class Sizes:
         self.aggregates = 200 if quick else 2000
         self.relay_events = 20_000 if quick else 200_000
         self.apply_events = 20_000 if quick else 200_000
-
-
-async def _timed(
-    label: str, writers: int, seconds: float, one: Callable[[int, int], Awaitable[None]]
-) -> float:
-    """Run `one(writer, i)` in a loop on `writers` tasks for `seconds`; commands per second."""
-    done = [0] * writers
-    stop = time.perf_counter() + seconds
-
-    async def loop(w: int) -> None:
-        i = 0
-        while time.perf_counter() < stop:
-            await one(w, i)
-            i += 1
-        done[w] = i
-
-    with Progress(
-        TextColumn(f"{label} × {writers:>2}"),
-        BarColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=seconds)
-        started = time.perf_counter()
-        runners = asyncio.gather(*(loop(w) for w in range(writers)))
-        while not runners.done():
-            await asyncio.sleep(0.2)
-            bar.update(task, completed=min(seconds, time.perf_counter() - started))
-        await runners
-        elapsed = time.perf_counter() - started
-    rate = sum(done) / elapsed
-    console.print(
-        f"{label:<22} {writers:>2} writers: {sum(done):>8} in {elapsed:5.1f}s = {rate:9.0f}/s"
-    )
-    return rate
 
 
 async def bench_write_vs_raw(
@@ -127,17 +92,7 @@ async def bench_write_vs_raw(
             community_of=community.community_of,
             reservations=community_name_claims,
         )
-    await pool.execute(
-        "CREATE TABLE raw_ceiling (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
-        " payload jsonb NOT NULL)"
-    )
-    payload = json.dumps(
-        {"community_id": "bench-00001", "name": "社区bench-00001-0-0"}, ensure_ascii=False
-    )
-
-    async def raw(_w: int, _i: int) -> None:
-        # Autocommit: one INSERT is one durable transaction (synchronous_commit on).
-        await pool.execute("INSERT INTO raw_ceiling (payload) VALUES ($1::jsonb)", payload)
+    raw = await ceilings.raw_insert(pool)
 
     write: dict[str, float] = {}
     ceiling: dict[str, float] = {}
@@ -163,8 +118,8 @@ async def bench_write_vs_raw(
         for _ in range(ROUNDS):
             pairs.append(
                 [
-                    await _timed("write path", writers, seconds, rename),
-                    await _timed("raw PG insert tx", writers, seconds, raw),
+                    await ceilings.closed_loop("write path", writers, seconds, rename),
+                    await ceilings.closed_loop("raw PG insert tx", writers, seconds, raw),
                 ]
             )
         rounds[str(writers)] = [[round(a, 1), round(b, 1)] for a, b in pairs]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 class Answer:
     status_code: int
     body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -48,12 +49,18 @@ class WirePool:
         return await self._idle.get()
 
     async def request(
-        self, method: str, path: str, token: str, body: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        token: str,
+        body: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
     ) -> Answer:
         payload = json.dumps(body, ensure_ascii=False).encode() if body is not None else b""
+        keyed = f"Idempotency-Key: {idempotency_key}\r\n" if idempotency_key else ""
         head = (
             f"{method} {path} HTTP/1.1\r\nHost: {self._host}\r\n"
-            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n{keyed}"
             f"Content-Length: {len(payload)}\r\n\r\n"
         ).encode()
         reader, writer = await self._connection()
@@ -61,18 +68,17 @@ class WirePool:
             writer.write(head + payload)
             status_line = await reader.readline()
             status = int(status_line.split(b" ", 2)[1])
-            length = 0
+            headers: dict[str, str] = {}
             while (line := await reader.readline()) not in (b"\r\n", b""):
                 name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            content = await reader.readexactly(length)
+                headers[name.strip().lower().decode()] = value.strip().decode()
+            content = await reader.readexactly(int(headers.get("content-length", "0")))
         except BaseException:
             writer.close()
             self._opened -= 1
             raise
         self._idle.put_nowait((reader, writer))
-        return Answer(status, content)
+        return Answer(status, content, headers)
 
     async def close(self) -> None:
         while not self._idle.empty():
