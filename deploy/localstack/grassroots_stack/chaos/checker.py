@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from grassroots_stack import postgres
-from grassroots_stack.chaos.effects import AcceptedCommand, Probe
+from grassroots_stack.chaos.effects import AcceptedCommand, Effects, Probe
 from grassroots_stack.chaos.probes import effects_of
 from grassroots_stack.chaos.stores import load_stores
 from grassroots_stack.layout import Layout
@@ -40,15 +40,52 @@ class Verdicts:
 
     def mark(self, i: int, verdict: str, model: str) -> None:
         if verdict == FOUND:
-            self.by_command.setdefault(i, FOUND)
             return
         self.wrong[f"{verdict} in {model}"] += 1
         if self.by_command.get(i) != LOST:
             self.by_command[i] = verdict
 
 
-async def _ask(conns: dict[str, asyncpg.Connection], probe: Probe) -> int:
-    return int(await conns[probe.database].fetchval(probe.sql, *probe.args))
+ProbeKey = tuple[str, str, tuple[Any, ...]]
+
+
+def key_of(probe: Probe) -> ProbeKey:
+    args = tuple(tuple(a) if isinstance(a, list) else a for a in probe.args)
+    return (probe.model, probe.sql, args)
+
+
+async def _ask_all(conns: dict[str, asyncpg.Connection], effects: Effects) -> dict[ProbeKey, int]:
+    """Every distinct probe asked once."""
+    probes = [p for ps in effects.probes.values() for p in ps]
+    probes += [t.probe for t in effects.tallies.values()]
+    answers: dict[ProbeKey, int] = {}
+    for probe in probes:
+        key = key_of(probe)
+        if key not in answers:
+            answers[key] = int(await conns[probe.database].fetchval(probe.sql, *probe.args))
+    return answers
+
+
+def judge(
+    ledger: Sequence[AcceptedCommand], effects: Effects, answers: dict[ProbeKey, int]
+) -> Verdicts:
+    """The verdicts, from what the read models answered (pure)."""
+    verdicts = Verdicts(notes=list(effects.notes), probes=len(answers))
+    verdicts.by_command = dict.fromkeys(range(len(ledger)), FOUND)
+    for i in range(len(ledger)):
+        if i in effects.missing:
+            verdicts.mark(i, LOST, f"{ledger[i].kind} writer's store")
+    for i, probes in effects.probes.items():
+        for probe in probes:
+            verdicts.mark(i, _verdict(answers[key_of(probe)], probe.expected), probe.model)
+    for tally in effects.tallies.values():
+        shown = answers[key_of(tally.probe)]
+        diff = shown - tally.probe.expected
+        off = set(tally.commands[len(tally.commands) - abs(diff) :]) if diff else set()
+        verdict = _verdict(shown, tally.probe.expected)
+        for i in tally.commands:
+            verdicts.mark(i, verdict if i in off else FOUND, tally.probe.model)
+    return verdicts
 
 
 async def check(layout: Layout, ledger: Sequence[AcceptedCommand]) -> Verdicts:
@@ -59,30 +96,7 @@ async def check(layout: Layout, ledger: Sequence[AcceptedCommand]) -> Verdicts:
     try:
         stores = await load_stores(conns, ledger)
         effects = effects_of(ledger, stores)
-        verdicts = Verdicts(notes=list(effects.notes))
-        for i in range(len(ledger)):
-            if i in effects.missing:
-                verdicts.mark(i, LOST, f"{ledger[i].kind} writer's store")
-        asked: dict[tuple[str, str, tuple[Any, ...]], int] = {}
-        for i, probes in effects.probes.items():
-            for probe in probes:
-                key = (probe.model, probe.sql, _hashable(probe.args))
-                if key not in asked:
-                    asked[key] = await _ask(conns, probe)
-                shown = asked[key]
-                verdicts.mark(i, _verdict(shown, probe.expected), probe.model)
-        for tally in effects.tallies.values():
-            shown = await _ask(conns, tally.probe)
-            diff = shown - tally.probe.expected
-            off = set(tally.commands[-abs(diff) :]) if diff else set()
-            for i in tally.commands:
-                verdicts.mark(
-                    i,
-                    _verdict(shown, tally.probe.expected) if i in off else FOUND,
-                    tally.probe.model,
-                )
-        verdicts.probes = len(asked) + len(effects.tallies)
-        return verdicts
+        return judge(ledger, effects, await _ask_all(conns, effects))
     finally:
         for conn in conns.values():
             await conn.close()
@@ -94,13 +108,9 @@ def _verdict(shown: int, expected: int) -> str:
     return LOST if shown < expected else DUPLICATED
 
 
-def _hashable(args: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(tuple(a) if isinstance(a, list) else a for a in args)
-
-
 def by_kind(ledger: Sequence[AcceptedCommand], verdicts: Verdicts) -> dict[str, Counter[str]]:
     """Per kind of command: how many were found, lost, duplicated."""
     out: dict[str, Counter[str]] = defaultdict(Counter)
     for i, c in enumerate(ledger):
-        out[c.kind][verdicts.by_command.get(i, FOUND)] += 1
+        out[c.kind][verdicts.by_command[i]] += 1
     return dict(out)

@@ -103,6 +103,21 @@ def _requests(i: int, event: Stored, stores: Stores, effects: Effects) -> None:
     match event.event_type:
         case "RequestSubmitted.v1":
             probes += [_request_row(m, event) for m in REQUEST_ROWS]
+            resident = event.data["resident_id"]
+            # A retried submission (its answer lost) must not make a second request: the
+            # resident's submissions since the run began, against those answered.
+            probes.append(
+                Probe(
+                    "requests.es_events",
+                    _count(
+                        "es_events",
+                        "event_type = 'RequestSubmitted.v1' AND data->>'resident_id' = $1"
+                        " AND recorded_at >= $2",
+                    ),
+                    (resident, stores.since),
+                    stores.submissions[resident],
+                )
+            )
         case "RequestClaimed.v1":
             if _later(stores, event, HOLDER_CHANGES):
                 probes += [_request_row(m, event, "responded_at IS NOT NULL") for m in REQUEST_ROWS]

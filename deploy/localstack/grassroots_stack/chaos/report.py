@@ -17,8 +17,9 @@ COLUMNS = ("scenario", "accepted", "found", "lost", "duplicated")
 
 def table(rows: list[dict[str, Any]], title: str) -> Table:
     out = Table(title=title)
-    for column in (*COLUMNS, "failed", "catch-up s", "ok"):
-        out.add_column(column, justify="left" if column == "scenario" else "right")
+    out.add_column("scenario", no_wrap=True)
+    for column in (*COLUMNS[1:], "failed", "catch-up s", "ok"):
+        out.add_column(column, justify="right")
     for row in rows:
         out.add_row(
             row["scenario"],

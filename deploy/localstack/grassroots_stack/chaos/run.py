@@ -9,21 +9,27 @@ from typing import Any
 from rich.console import Console
 
 from grassroots_stack.chaos import report
-from grassroots_stack.chaos.scenarios import FULL, QUICK, chosen, run_scenario
+from grassroots_stack.chaos.scenarios import FULL, QUICK, chosen, county_mix, run_scenario
 from grassroots_stack.layout import Layout
+from grassroots_stack.load.mix import CountyMix
 
-console = Console()
+console = Console(width=max(Console().width, 110))
 SEED = 1
 
 
 async def _run(layout: Layout, quick: bool, names: list[str] | None) -> list[dict[str, Any]]:
     plan = QUICK if quick else FULL
+    scenarios = chosen(quick, names)
+    mix = await CountyMix.prepare(layout, seed=SEED, retry_for=plan.retry_for)
     rows = []
-    for n, scenario in enumerate(chosen(quick, names)):
-        console.print(f"[bold]{scenario.name}[/bold]: {scenario.about}")
-        row = await run_scenario(layout, plan, scenario, seed=SEED + n)
-        report.print_rows(console, [row], scenario.name)
-        rows.append(row)
+    try:
+        for scenario in scenarios:
+            console.print(f"[bold]{scenario.name}[/bold]: {scenario.about}")
+            row = await run_scenario(layout, plan, scenario, county_mix(mix))
+            report.print_rows(console, [row], scenario.name)
+            rows.append(row)
+    finally:
+        await mix.close()
     return rows
 
 

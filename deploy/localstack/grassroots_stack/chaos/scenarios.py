@@ -32,6 +32,7 @@ from grassroots_stack.chaos.groups import (
     wait_caught_up,
 )
 from grassroots_stack.layout import Layout
+from grassroots_stack.load.mix import CountyMix
 
 log = structlog.get_logger()
 
@@ -46,6 +47,9 @@ class Plan:
     lead_s: float
     down_s: float
     catch_up_s: float
+    # A command whose answer was lost is sent again with its Idempotency-Key for this
+    # long, as a careful client would: the retries of the fault window test idempotency.
+    retry_for: float = 30.0
 
 
 FULL = Plan(rate=60.0, seconds=24.0, lead_s=6.0, down_s=3.0, catch_up_s=300.0)
@@ -189,33 +193,31 @@ async def heal(layout: Layout) -> list[str]:
 
 
 OnAccepted = Callable[[AcceptedCommand], None]
-# Runs the load for the plan's length and rate; returns its own counts (attempted,
-# failed, refused ...). Only 2xx answers reach `on_accepted`.
-Load = Callable[[Layout, Plan, int, OnAccepted], Awaitable[dict[str, Any]]]
+# Runs the load for the plan's length at its rate; returns the load's own counts. Only 2xx
+# answers reach `on_accepted`.
+Load = Callable[[Plan, OnAccepted], Awaitable[dict[str, Any]]]
 
 
-async def county_mix(
-    layout: Layout, plan: Plan, seed: int, on_accepted: OnAccepted
-) -> dict[str, Any]:
+def county_mix(mix: CountyMix) -> Load:
     """The demo county's mix of commands (load/mix.py), open-loop at the plan's rate."""
-    from grassroots_stack.load.mix import CountyMix
 
-    mix = await CountyMix.prepare(layout, seed=seed)
-    try:
+    async def load(plan: Plan, on_accepted: OnAccepted) -> dict[str, Any]:
         stats = await mix.run(rate=plan.rate, seconds=plan.seconds, on_accepted=on_accepted)
-    finally:
-        await mix.close()
-    return _stats(stats)
+        return {
+            "scheduled": stats.scheduled,
+            "accepted": stats.accepted,
+            "failed": stats.failed,
+            "refused": sum(stats.refused.values()),
+            "shed": stats.shed,
+            "retried": stats.retried,
+            "refusals": dict(stats.refused),
+        }
 
-
-def _stats(stats: object) -> dict[str, Any]:
-    """The load's own counts (attempted, failed during the fault, refused)."""
-    wanted = ("attempted", "accepted", "failed", "refused")
-    return {k: getattr(stats, k) for k in wanted if isinstance(getattr(stats, k, None), int)}
+    return load
 
 
 async def run_scenario(
-    layout: Layout, plan: Plan, scenario: Scenario, seed: int, load: Load = county_mix
+    layout: Layout, plan: Plan, scenario: Scenario, load: Load
 ) -> dict[str, Any]:
     started = time.monotonic()
     groups = await stack_groups(layout)
@@ -228,7 +230,18 @@ async def run_scenario(
     letters_before = await poison.dead_letters(layout)
     ctx = Context(layout, plan, groups, uuid.uuid4().hex[:8])
     ledger: list[AcceptedCommand] = []
-    loading = asyncio.create_task(load(layout, plan, seed, ledger.append))
+    sending = asyncio.Event()
+
+    def accepted(command: AcceptedCommand) -> None:
+        ledger.append(command)
+        sending.set()
+
+    loading = asyncio.create_task(load(plan, accepted))
+    # The load makes its fixtures first (staff work over HTTP, outside its clock): the
+    # fault strikes `lead_s` after the first answer, while commands flow.
+    await asyncio.wait(
+        [loading, asyncio.create_task(sending.wait())], return_when=asyncio.FIRST_COMPLETED
+    )
     await asyncio.sleep(plan.lead_s)
     fault: Fault | None = None
     try:
@@ -237,7 +250,7 @@ async def run_scenario(
         notes.append(f"fault failed: {exc!r}")
         notes.append(f"healed: {', '.join(await heal(layout)) or 'nothing to start'}")
     stats = await loading
-    log.info("chaos.load_done", scenario=scenario.name, accepted=len(ledger), **stats)
+    log.info("chaos.load_done", scenario=scenario.name, ledger=len(ledger), **stats)
     caught_up_s: float | None = None
     try:
         caught_up_s = await wait_caught_up(layout, groups, timeout=plan.catch_up_s)

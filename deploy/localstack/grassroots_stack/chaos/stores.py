@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
 from grassroots_stack.chaos.effects import SCORES, SERVICE_OF, AcceptedCommand, Stored
+
+# Commands are stored a moment before their answer; a scenario's ledger begins with the load.
+LEDGER_SLACK_S = 120.0
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 async def _stored(conn: asyncpg.Connection, where: str, *args: Any) -> list[Stored]:
@@ -41,6 +46,9 @@ class Stores:
     streams: dict[str, list[Stored]] = field(default_factory=dict)
     scores: dict[str, list[Stored]] = field(default_factory=lambda: defaultdict(list))
     spent: dict[str, Stored] = field(default_factory=dict)  # account entry id -> event
+    # Accepted submissions per resident, and a moment before the ledger's first answer.
+    submissions: Counter[str] = field(default_factory=Counter)
+    since: datetime = EPOCH
 
     def add(self, events: Iterable[Stored]) -> None:
         for e in events:
@@ -54,6 +62,7 @@ async def load_stores(
     by_service: dict[str, set[str]] = defaultdict(set)
     slots: set[str] = set()
     redemptions: set[str] = set()
+    submitted = {c.target for c in ledger if c.kind == "submit"}
     for c in ledger:
         if c.kind == "redeem":
             redemptions.add(c.target)
@@ -111,4 +120,10 @@ async def load_stores(
             sources,
         ):
             stores.scores[e.data["source_event_id"]].append(e)
+    first = min((c.answered_at for c in ledger), default=0.0)
+    stores.since = datetime.fromtimestamp(first - LEDGER_SLACK_S, UTC)
+    for events in stores.streams.values():
+        for e in events:
+            if e.event_type == "RequestSubmitted.v1" and e.stream_id in submitted:
+                stores.submissions[e.data["resident_id"]] += 1
     return stores
