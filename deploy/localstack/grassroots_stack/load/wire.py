@@ -45,7 +45,13 @@ class WirePool:
     async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         if self._idle.empty() and self._opened < self._size:
             self._opened += 1
-            return await asyncio.open_connection(self._host, self._port)
+            try:
+                return await asyncio.open_connection(self._host, self._port)
+            except BaseException:
+                # A refused (server down) or cancelled connect holds no slot: counted, it
+                # would leave the pool full of nothing and every later request waiting.
+                self._opened -= 1
+                raise
         return await self._idle.get()
 
     async def request(
