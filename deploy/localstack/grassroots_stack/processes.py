@@ -38,8 +38,12 @@ def is_running(pids: Path, name: str) -> int | None:
     marker = _pid_file(pids, name).read_text().split(maxsplit=1)
     expected = marker[1].strip() if len(marker) > 1 else ""
     cmdline = _cmdline(pid)
-    if not cmdline or (expected and expected not in cmdline):
-        return None  # gone, or the pid was reused by something else
+    if not cmdline:
+        # Gone, a zombie, or just started: until exec has set the new image up the kernel
+        # shows no command line, and a service started a moment ago is running.
+        return pid if _alive(pid) else None
+    if expected and expected not in cmdline:
+        return None  # the pid was reused by something else
     return pid
 
 
