@@ -52,7 +52,7 @@ class Plan:
     retry_for: float = 30.0
 
 
-FULL = Plan(rate=60.0, seconds=24.0, lead_s=6.0, down_s=3.0, catch_up_s=300.0)
+FULL = Plan(rate=100.0, seconds=20.0, lead_s=5.0, down_s=3.0, catch_up_s=300.0)
 QUICK = Plan(rate=40.0, seconds=10.0, lead_s=3.0, down_s=1.0, catch_up_s=180.0)
 
 
