@@ -44,12 +44,13 @@ class Plan:
     raw_pg_seconds: float
     kafka_records: int
     profile_seconds: float
+    idle_seconds: float
 
     @classmethod
     def of(cls, quick: bool) -> Plan:
         if quick:
-            return cls((50, 100), 5.0, 2.0, 50_000, 5.0)
-        return cls((100, 200, 300, 400, 600, 800, 1000, 1200), 30.0, 10.0, 500_000, 20.0)
+            return cls((50, 100), 5.0, 2.0, 50_000, 5.0, 2.0)
+        return cls((100, 200, 300, 400, 600, 800, 1000, 1200), 30.0, 10.0, 500_000, 20.0, 10.0)
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -107,6 +108,7 @@ def _sustained(stats: RunStats) -> bool:
 async def _step(
     mix: CountyMix, probe: DashboardProbe, meter: Meter, rate: int, seconds: float
 ) -> dict[str, Any]:
+    await mix.top_up(float(rate), seconds)
     await probe.start_step()
     before = meter.sample()
     stop = asyncio.Event()
@@ -122,6 +124,15 @@ async def _step(
     row = _step_row(stats, probe, cpu)
     console.print(report.step_line(row))
     return row
+
+
+async def _idle_cpu(meter: Meter, seconds: float) -> dict[str, float]:
+    """Each process's CPU share with no load: the floor under every step's figures."""
+    before = meter.sample()
+    await asyncio.sleep(seconds)
+    after = meter.sample()
+    cores = os.cpu_count() or 1
+    return {n: round((after[n] - before.get(n, 0.0)) / seconds / cores, 3) for n in after}
 
 
 async def _sample_memory(meter: Meter, stop: asyncio.Event) -> None:
@@ -143,6 +154,7 @@ async def run(layout: Layout, plan: Plan) -> dict[str, Any]:
     meter = Meter(layout)
     steps: list[dict[str, Any]] = []
     try:
+        idle = await _idle_cpu(meter, plan.idle_seconds)
         for rate in plan.rates:
             row = await _step(mix, probe, meter, rate, plan.step_seconds)
             steps.append(row)
@@ -175,6 +187,7 @@ async def run(layout: Layout, plan: Plan) -> dict[str, Any]:
         "raw_pg_tx_per_s": round(raw_pg, 1),
         "kafka_producer_records_per_s": producer["records_per_s"],
         "kafka_producer": producer,
+        "idle_cpu_share_of_2_cores": idle,
         "steps": steps,
         "profile": {
             "service": profiled.service,

@@ -151,6 +151,14 @@ class CountyMix:
         for pool in self._wire.values():
             await pool.close()
 
+    async def top_up(self, rate: float, seconds: float) -> None:
+        """Stock what a run at `rate` for `seconds` acts on (staff work, not timed)."""
+        # 20% over the mix's share: the draws are random
+        expected = int(rate * seconds * 1.2) + 10
+        total = sum(self._weights)
+        wanted = {k: expected * WEIGHTS[k] // total for k in ("sign_up", "shift_claim", "redeem")}
+        await self._stocker.top_up(self._pools, wanted)
+
     async def run(
         self,
         rate: float,
@@ -158,11 +166,7 @@ class CountyMix:
         on_accepted: Callable[[Accepted], None] | None = None,
     ) -> RunStats:
         """Send `rate` commands a second for `seconds`, then wait for the last answers."""
-        # 20% over the mix's share: the draws are random
-        expected = int(rate * seconds * 1.2) + 10
-        total = sum(self._weights)
-        wanted = {k: expected * WEIGHTS[k] // total for k in ("sign_up", "shift_claim", "redeem")}
-        await self._stocker.top_up(self._pools, wanted)
+        await self.top_up(rate, seconds)
         stats = RunStats(rate=rate, seconds=seconds)
         in_flight: set[asyncio.Task[None]] = set()
         started = time.perf_counter()
