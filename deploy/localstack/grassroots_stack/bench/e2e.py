@@ -24,7 +24,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from grassroots_stack.bench import ceilings, plot, profile, report
+from grassroots_stack.bench import ceilings, pg_statements, plot, profile, report
 from grassroots_stack.bench.probe import DashboardProbe
 from grassroots_stack.bench.resources import Meter
 from grassroots_stack.layout import Layout
@@ -78,6 +78,10 @@ def _step_row(stats: RunStats, probe: DashboardProbe, cpu: dict[str, float]) -> 
             "p90": _pct(lat, 0.90),
             "p99": _pct(lat, 0.99),
             "max": round(max(lat), 1) if lat else None,
+        },
+        "cmd_latency_ms_by_kind": {
+            kind: {"p50": _pct(values, 0.50), "p99": _pct(values, 0.99)}
+            for kind, values in sorted(stats.kind_latencies_ms.items())
         },
         "cmd_to_dashboard_ms": {
             "p50": _pct(probe.delays_ms, 0.50),
@@ -164,10 +168,13 @@ async def run(layout: Layout, plan: Plan) -> dict[str, Any]:
         hot = _busiest_service(best)
         console.print(f"Profiling {hot} at {best['rate']} commands/s")
         pid = json.loads(layout.state_file.read_text())["services"][hot]["pid"]
-        profiled, _ = await asyncio.gather(
+        await mix.top_up(float(best["rate"]), plan.profile_seconds)
+        await pg_statements.reset(layout)
+        profiled, profiled_run = await asyncio.gather(
             profile.record(hot, pid, plan.profile_seconds),
             mix.run(float(best["rate"]), plan.profile_seconds),
         )
+        statements = await pg_statements.top(layout, profiled_run.accepted)
     finally:
         await mix.close()
         await probe.close()
@@ -196,6 +203,7 @@ async def run(layout: Layout, plan: Plan) -> dict[str, Any]:
             "samples": profiled.samples,
             "self": profiled.self_share,
             "inclusive": profiled.inclusive_share,
+            "postgres_statements": statements,
         },
         "plan": {"rates": list(plan.rates), "step_seconds": plan.step_seconds},
     }

@@ -80,6 +80,7 @@ class RunStats:
     retried: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     by_kind: Counter[str] = field(default_factory=Counter)
+    kind_latencies_ms: dict[str, list[float]] = field(default_factory=dict)
     elapsed_s: float = 0.0
 
     @property
@@ -341,6 +342,7 @@ class CountyMix:
         stats.accepted += 1
         stats.by_kind[command.kind] += 1
         stats.latencies_ms.append(latency)
+        stats.kind_latencies_ms.setdefault(command.kind, []).append(latency)
         target = self._advance(command, answer)
         if on_accepted is not None:
             on_accepted(
