@@ -56,7 +56,7 @@ k8s: install ## print the Kubernetes manifests rendered (K8S=county|base); docs/
 	@$(RUN) grassroots k8s $(K8S)
 
 bench: install ## the county mix at rising rates -> bench/results/e2e.{json,md,png}; docs/benchmarks.md
-	$(RUN) grassroots stack up
+	$(RUN) grassroots stack up --demo-once
 	$(RUN) grassroots bench e2e
 
 bench-store: install ## write path, raw PG ceiling, relay and consumer figures -> bench/results/store.json

@@ -64,7 +64,11 @@ def _print_urls(state: dict[str, object]) -> None:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    result = stack.up(load_layout(), demo=not args.no_demo, demo_scale=args.demo_scale)
+    layout = load_layout()
+    # Benchmarks and chaos runs add to the county; loading the demo again on top of
+    # their traffic would replan it on figures they moved.
+    demo = not args.no_demo and not (args.demo_once and stack.demo_loaded(layout))
+    result = stack.up(layout, demo=demo, demo_scale=args.demo_scale)
     if result.started:
         console.print(f"started: {', '.join(result.started)}")
     else:
@@ -326,6 +330,11 @@ def parser() -> argparse.ArgumentParser:
     up = st.add_parser("up", help="start Kafka, PostgreSQL and every service; load the demo")
     demo = up.add_mutually_exclusive_group()
     demo.add_argument("--no-demo", action="store_true")
+    demo.add_argument(
+        "--demo-once",
+        action="store_true",
+        help="load the demo only if this run folder holds none yet (bench, chaos)",
+    )
     demo.add_argument(
         "--demo-scale",
         type=float,

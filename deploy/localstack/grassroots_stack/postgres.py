@@ -31,6 +31,9 @@ SERVER_SETTINGS = {
     "wal_buffers": "16MB",
     "max_wal_size": "2GB",
     "checkpoint_timeout": "15min",
+    # Which statements cost what, per database: ops read it, and `make bench` profiles
+    # PostgreSQL with it when the database server is the busiest process.
+    "shared_preload_libraries": "pg_stat_statements",
 }
 
 

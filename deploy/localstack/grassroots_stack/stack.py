@@ -145,6 +145,10 @@ def demo_plan(layout: Layout, scale: float | None) -> tuple[int, generator.Sizes
     return seed, sizes, as_of
 
 
+def demo_loaded(layout: Layout) -> bool:
+    return bool(_demo_record(layout).get("loaded"))
+
+
 def _demo_record(layout: Layout) -> dict[str, Any]:
     path = layout.run_dir / "demo.json"
     return dict(json.loads(path.read_text())) if path.exists() else {}

@@ -24,7 +24,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from grassroots_stack.bench import ceilings, plot, profile, report
+from grassroots_stack.bench import ceilings, pg_statements, plot, profile, report
 from grassroots_stack.bench.probe import DashboardProbe
 from grassroots_stack.bench.resources import Meter
 from grassroots_stack.layout import Layout
@@ -44,12 +44,13 @@ class Plan:
     raw_pg_seconds: float
     kafka_records: int
     profile_seconds: float
+    idle_seconds: float
 
     @classmethod
     def of(cls, quick: bool) -> Plan:
         if quick:
-            return cls((50, 100), 5.0, 2.0, 50_000, 5.0)
-        return cls((100, 200, 300, 400, 600, 800, 1000, 1200), 30.0, 10.0, 500_000, 20.0)
+            return cls((50, 100), 5.0, 2.0, 50_000, 5.0, 2.0)
+        return cls((100, 200, 300, 400, 600, 800, 1000, 1200), 30.0, 10.0, 500_000, 20.0, 10.0)
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -77,6 +78,10 @@ def _step_row(stats: RunStats, probe: DashboardProbe, cpu: dict[str, float]) -> 
             "p90": _pct(lat, 0.90),
             "p99": _pct(lat, 0.99),
             "max": round(max(lat), 1) if lat else None,
+        },
+        "cmd_latency_ms_by_kind": {
+            kind: {"p50": _pct(values, 0.50), "p99": _pct(values, 0.99)}
+            for kind, values in sorted(stats.kind_latencies_ms.items())
         },
         "cmd_to_dashboard_ms": {
             "p50": _pct(probe.delays_ms, 0.50),
@@ -107,6 +112,7 @@ def _sustained(stats: RunStats) -> bool:
 async def _step(
     mix: CountyMix, probe: DashboardProbe, meter: Meter, rate: int, seconds: float
 ) -> dict[str, Any]:
+    await mix.top_up(float(rate), seconds)
     await probe.start_step()
     before = meter.sample()
     stop = asyncio.Event()
@@ -122,6 +128,15 @@ async def _step(
     row = _step_row(stats, probe, cpu)
     console.print(report.step_line(row))
     return row
+
+
+async def _idle_cpu(meter: Meter, seconds: float) -> dict[str, float]:
+    """Each process's CPU share with no load: the floor under every step's figures."""
+    before = meter.sample()
+    await asyncio.sleep(seconds)
+    after = meter.sample()
+    cores = os.cpu_count() or 1
+    return {n: round((after[n] - before.get(n, 0.0)) / seconds / cores, 3) for n in after}
 
 
 async def _sample_memory(meter: Meter, stop: asyncio.Event) -> None:
@@ -143,6 +158,7 @@ async def run(layout: Layout, plan: Plan) -> dict[str, Any]:
     meter = Meter(layout)
     steps: list[dict[str, Any]] = []
     try:
+        idle = await _idle_cpu(meter, plan.idle_seconds)
         for rate in plan.rates:
             row = await _step(mix, probe, meter, rate, plan.step_seconds)
             steps.append(row)
@@ -152,10 +168,13 @@ async def run(layout: Layout, plan: Plan) -> dict[str, Any]:
         hot = _busiest_service(best)
         console.print(f"Profiling {hot} at {best['rate']} commands/s")
         pid = json.loads(layout.state_file.read_text())["services"][hot]["pid"]
-        profiled, _ = await asyncio.gather(
+        await mix.top_up(float(best["rate"]), plan.profile_seconds)
+        await pg_statements.reset(layout)
+        profiled, profiled_run = await asyncio.gather(
             profile.record(hot, pid, plan.profile_seconds),
             mix.run(float(best["rate"]), plan.profile_seconds),
         )
+        statements = await pg_statements.top(layout, profiled_run.accepted)
     finally:
         await mix.close()
         await probe.close()
@@ -175,6 +194,7 @@ async def run(layout: Layout, plan: Plan) -> dict[str, Any]:
         "raw_pg_tx_per_s": round(raw_pg, 1),
         "kafka_producer_records_per_s": producer["records_per_s"],
         "kafka_producer": producer,
+        "idle_cpu_share_of_2_cores": idle,
         "steps": steps,
         "profile": {
             "service": profiled.service,
@@ -183,6 +203,7 @@ async def run(layout: Layout, plan: Plan) -> dict[str, Any]:
             "samples": profiled.samples,
             "self": profiled.self_share,
             "inclusive": profiled.inclusive_share,
+            "postgres_statements": statements,
         },
         "plan": {"rates": list(plan.rates), "step_seconds": plan.step_seconds},
     }

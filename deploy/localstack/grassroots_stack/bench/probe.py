@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from grassroots_stack.load.mix import Accepted
 from grassroots_stack.load.wire import WirePool
 
-PAUSE_S = 0.05  # between one poll's answer and the next poll
+PAUSE_S = 0.1  # between one poll's answer and the next: a watcher, not a siege
 
 
 @dataclass

@@ -67,10 +67,20 @@ def markdown(result: dict[str, Any]) -> str:
         f"{sum(s['refused'].values())}/{s['failed']}/{s['shed']} | {_top_cpu(s)} |"
         for s in result["steps"]
     )
+    best = next((s for s in reversed(result["steps"]) if s["sustained"]), result["steps"][0])
+    kinds = "\n".join(
+        f"| {kind} | {v['p50']} | {v['p99']} |"
+        for kind, v in best.get("cmd_latency_ms_by_kind", {}).items()
+    )
     memory = "\n".join(f"| {name} | {mb:,.0f} |" for name, mb in result["rss_mb"].items())
     prof = result["profile"]
     own = "\n".join(f"| {fn} | {share:.1%} |" for fn, share in prof["self"][:15])
     under = "\n".join(f"| {fn} | {share:.1%} |" for fn, share in prof["inclusive"][:20])
+    statements = "\n".join(
+        f"| {r['database']} | `{r['statement'].replace('|', '/')}` | {r['calls_per_command']} "
+        f"| {r['mean_ms']} | {r['share']:.1%} |"
+        for r in prof.get("postgres_statements", [])
+    )
     machine = result["machine"]
     return f"""# End-to-end benchmark
 
@@ -87,6 +97,12 @@ moment.
 
 {_STEP_HEADER}
 {steps}
+
+Latency by kind of command at {best["rate"]} commands/s asked (p50 / p99 ms):
+
+| command | p50 ms | p99 ms |
+| --- | ---: | ---: |
+{kinds}
 
 ## Memory (largest proportional set size seen, MB)
 
@@ -109,6 +125,13 @@ What the time is spent under (inclusive):
 | function | share |
 | --- | ---: |
 {under}
+
+PostgreSQL over the same seconds (pg_stat_statements; share of the server's statement
+time, all databases):
+
+| database | statement | calls per command | mean ms | share |
+| --- | --- | ---: | ---: | ---: |
+{statements}
 """
 
 

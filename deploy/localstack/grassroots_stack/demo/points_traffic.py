@@ -425,8 +425,24 @@ class _Traffic:
                 name: self.key(f"redeem:{shelf.community_key}:{member}:{GOODS[name][0]}")
                 for name in shelf.goods
             }
-            ours = {redemption_id(member, shelf.community, k) for k in keys.values()}
-            balance = await self._balance(api, member, ours)
+            ours = {redemption_id(member, shelf.community, k): n for n, k in keys.items()}
+            balance, done = await self._balance(api, member, set(ours))
+            if done:
+                # A run before this one exchanged these: the same again, whatever the
+                # balance now allows (points earned since would pick other goods).
+                replayed = [
+                    RedemptionPlan(
+                        keys[ours[rid]],
+                        shelf.community,
+                        member,
+                        ours[rid],
+                        shelf.goods[ours[rid]][0],
+                        cancel=refunded,
+                    )
+                    for rid, refunded in sorted(done.items())
+                ]
+                planned += replayed[: REDEMPTIONS - len(planned)]
+                continue
             taken: list[str] = []
             for n in range(2):
                 if n and rng.random() > 0.3:
@@ -445,19 +461,22 @@ class _Traffic:
                 balance -= price
                 if len(planned) >= REDEMPTIONS:
                     break
-        if planned:
+        if planned and not any(p.cancel for p in planned):
             rng.choice(planned).cancel = True
         self.redemptions += planned
 
-    async def _balance(self, api: Api, member: str, ours: set[str]) -> int:
-        """The member's balance before this loader's own redemptions (and refunds)."""
+    async def _balance(self, api: Api, member: str, ours: set[str]) -> tuple[int, dict[str, bool]]:
+        """The member's balance before this loader's own redemptions (and refunds), and
+        which of them are on the statement already (with whether they were refunded)."""
         answer = await api.read(f"/members/{member}/statement", limit=1000)
         balance = int(answer["balance"])
+        done: dict[str, bool] = {}
         for line in answer["lines"]:
             kind, _, rid = str(line["entry_id"]).partition(":")
             if rid in ours and line["kind"] in ("redemption", "refund") and kind == line["kind"]:
                 balance -= int(line["amount"])
-        return balance
+                done[rid] = done.get(rid, False) or kind == "refund"
+        return balance, done
 
     async def _plan_evaluations(
         self, org: Api, api: Api, community_key: str, community: str, leaders: list[str]
@@ -472,13 +491,17 @@ class _Traffic:
             contact = found.get("contact_community_id")
             if contact not in known or contact == residence:
                 contact = None  # rated only where it lives
+            # Scores of the member's own: a later run that picks other members (the
+            # leaderboard moved) still sends each one the body its key was first sent with.
+            scores = random.Random(f"{self.seed}:{member}:evaluation:{self.year}")
+            residence_score, contact_score = scores.randint(70, 100), scores.randint(65, 100)
             plan = EvaluationPlan(
                 community_key=community_key,
                 member=member,
                 residence=residence,
-                residence_score=rng.randint(70, 100),
+                residence_score=residence_score,
                 contact=contact,
-                contact_score=rng.randint(65, 100) if contact else None,
+                contact_score=contact_score if contact else None,
             )
             # What the grade will count (the server's own inputs, named in the grade's key).
             statement = await api.read(f"/members/{member}/statement", limit=1000)

@@ -80,6 +80,7 @@ class RunStats:
     retried: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     by_kind: Counter[str] = field(default_factory=Counter)
+    kind_latencies_ms: dict[str, list[float]] = field(default_factory=dict)
     elapsed_s: float = 0.0
 
     @property
@@ -151,6 +152,14 @@ class CountyMix:
         for pool in self._wire.values():
             await pool.close()
 
+    async def top_up(self, rate: float, seconds: float) -> None:
+        """Stock what a run at `rate` for `seconds` acts on (staff work, not timed)."""
+        # 20% over the mix's share: the draws are random
+        expected = int(rate * seconds * 1.2) + 10
+        total = sum(self._weights)
+        wanted = {k: expected * WEIGHTS[k] // total for k in ("sign_up", "shift_claim", "redeem")}
+        await self._stocker.top_up(self._pools, wanted)
+
     async def run(
         self,
         rate: float,
@@ -158,11 +167,7 @@ class CountyMix:
         on_accepted: Callable[[Accepted], None] | None = None,
     ) -> RunStats:
         """Send `rate` commands a second for `seconds`, then wait for the last answers."""
-        # 20% over the mix's share: the draws are random
-        expected = int(rate * seconds * 1.2) + 10
-        total = sum(self._weights)
-        wanted = {k: expected * WEIGHTS[k] // total for k in ("sign_up", "shift_claim", "redeem")}
-        await self._stocker.top_up(self._pools, wanted)
+        await self.top_up(rate, seconds)
         stats = RunStats(rate=rate, seconds=seconds)
         in_flight: set[asyncio.Task[None]] = set()
         started = time.perf_counter()
@@ -337,6 +342,7 @@ class CountyMix:
         stats.accepted += 1
         stats.by_kind[command.kind] += 1
         stats.latencies_ms.append(latency)
+        stats.kind_latencies_ms.setdefault(command.kind, []).append(latency)
         target = self._advance(command, answer)
         if on_accepted is not None:
             on_accepted(
