@@ -68,7 +68,7 @@ bench-requests: install ## a request's life over HTTP (2,000 requests) -> bench/
 	$(RUN) grassroots bench requests
 
 chaos: install ## faults under the county mix; nothing lost or doubled? -> bench/results/chaos.json (QUICK=1: minutes)
-	$(RUN) grassroots stack up
+	$(RUN) grassroots stack up --demo-once
 	$(RUN) grassroots chaos $(if $(QUICK),--quick)
 
 clean: install ## stop the stack and delete its data (.run); keeps the Kafka jar cache (.cache)

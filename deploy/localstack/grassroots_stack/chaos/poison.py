@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -257,3 +258,54 @@ def positions(sent: list[Sent]) -> set[tuple[str, int, int]]:
         for s in sent
         if s.partition is not None and s.offset is not None
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """Each sent record's fate, what was noticed, and what broke its kind's rule."""
+
+    records: list[dict[str, Any]]
+    notes: list[str]
+    problems: list[str]
+
+
+def judge(sent: list[Sent], fates: dict[int, list[Fate]]) -> Judged:
+    """Each record against what its kind must meet (module docstring)."""
+    records: list[dict[str, Any]] = []
+    problems: list[str] = []
+    letters: dict[str, list[int]] = {}
+    for i, s in enumerate(sent):
+        p, where = s.poison, f"{s.poison.name} on {s.poison.topic}"
+        record: dict[str, Any] = {"record": p.name, "kind": p.kind, "topic": p.topic}
+        if s.refusal is not None:
+            records.append(record | {"refused": s.refusal})
+            letters.setdefault(p.kind, []).append(0)
+            if p.kind != REFUSED:
+                problems.append(f"poison: {where} was refused by the broker")
+            continue
+        dead = [f.group for f in fates.get(i, []) if f.dead_lettered]
+        passed = [f.group for f in fates.get(i, []) if not f.dead_lettered]
+        records.append(
+            record
+            | {
+                "partition": s.partition,
+                "offset": s.offset,
+                "dead_lettered_by": dead,
+                "passed_over_by": passed,
+            }
+        )
+        letters.setdefault(p.kind, []).append(len(dead))
+        if p.kind == REFUSED:
+            problems.append(f"poison: {where} was stored, not refused")
+        elif p.kind == UNDECODABLE and passed:
+            problems.append(f"poison: {where} not dead-lettered by {', '.join(passed)}")
+        elif p.kind == UNKNOWN_TYPE and dead:
+            problems.append(f"poison: {where} dead-lettered by {', '.join(dead)}")
+        elif p.kind == WRONG_SCHEMA and not dead:
+            problems.append(f"poison: {where} dead-lettered by no group")
+    notes = [
+        f"{kind}: {len(n)} records, {sum(n)} dead letters"
+        + (" (refused by the broker)" if kind == REFUSED else "")
+        for kind, n in sorted(letters.items())
+    ]
+    return Judged(records, notes, problems)

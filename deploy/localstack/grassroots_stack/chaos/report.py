@@ -35,6 +35,8 @@ def table(rows: list[dict[str, Any]], title: str) -> Table:
 def print_rows(console: Console, rows: list[dict[str, Any]], title: str) -> None:
     console.print(table(rows, title))
     for row in rows:
+        for problem in row["problems"]:
+            console.print(f"  [red]{row['scenario']}: {problem}[/red]")
         for note in row["notes"]:
             console.print(f"  {row['scenario']}: {note}")
 
@@ -63,7 +65,9 @@ def _markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         )
     lines.append("")
     for r in rows:
-        lines.append(f"- **{r['scenario']}**: " + "; ".join(r["fault"] + r["notes"]))
+        lines.append(
+            f"- **{r['scenario']}**: " + "; ".join(r["fault"] + r["problems"] + r["notes"])
+        )
     return "\n".join(lines) + "\n"
 
 

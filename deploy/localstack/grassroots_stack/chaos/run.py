@@ -9,7 +9,8 @@ from typing import Any
 from rich.console import Console
 
 from grassroots_stack.chaos import report
-from grassroots_stack.chaos.scenarios import FULL, QUICK, chosen, county_mix, run_scenario
+from grassroots_stack.chaos.scenarios import FULL, QUICK, chosen
+from grassroots_stack.chaos.trial import county_mix, run_scenario
 from grassroots_stack.layout import Layout
 from grassroots_stack.load.mix import CountyMix
 
