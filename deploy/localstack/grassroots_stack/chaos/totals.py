@@ -90,3 +90,32 @@ async def gained(layout: Layout, base: Baseline) -> list[Gained]:
         )
         out.append(Gained(t.model, stored, await _rows(layout, t.model) - base.rows[t.model]))
     return out
+
+
+# A redemption takes the goods from the shop, then spends the points in the member's
+# account (points_service/handlers/commands.py `redeem`): two streams, two transactions.
+# One stopped between them is finished by a retry with the same Idempotency-Key, or its
+# goods go back; a client that never retries leaves it half done.
+_HALF_DONE = """
+SELECT g.data->>'redemption_id' AS redemption_id FROM es_events g
+WHERE g.global_position > $1 AND g.event_type = 'GoodsTaken.v1'
+  AND NOT EXISTS (
+    SELECT 1 FROM es_events a WHERE a.stream_id = 'account:' || (g.data->>'member_id')
+      AND a.event_type = 'PointsEntered.v1'
+      AND a.data->>'entry_id' = 'redemption:' || (g.data->>'redemption_id'))
+  AND NOT EXISTS (
+    SELECT 1 FROM es_events r WHERE r.stream_id = g.stream_id
+      AND r.event_type = 'GoodsReturned.v1'
+      AND r.data->>'redemption_id' = g.data->>'redemption_id')
+"""
+
+
+async def half_done_redemptions(layout: Layout, base: Baseline) -> list[str]:
+    """Redemptions since the baseline whose goods left the shelf but whose points were
+    neither spent nor the goods returned."""
+    conn = await asyncpg.connect(postgres.service_dsn(layout, "points"), timeout=10)
+    try:
+        rows = await conn.fetch(_HALF_DONE, base.positions["points"])
+    finally:
+        await conn.close()
+    return [r["redemption_id"] for r in rows]

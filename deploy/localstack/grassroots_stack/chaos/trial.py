@@ -173,6 +173,13 @@ async def run_scenario(
         for g in gained
         if not g.agrees
     ]
+    half_done = await totals.half_done_redemptions(layout, base)
+    row["half_done_redemptions"] = len(half_done)
+    if half_done:
+        found.notes.append(
+            f"redemptions with goods taken and points not spent: {len(half_done)}"
+            f" (first {half_done[0]}; their clients gave up before a retry finished them)"
+        )
     letters = await poison.dead_letters(layout)
     ours = poison.positions(ctx.sent)
     real = sorted(d for d in letters - letters_before if d[1:] not in ours)
