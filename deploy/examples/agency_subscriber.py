@@ -9,6 +9,8 @@ from this repository, so a partner's engineer can copy it as it is:
 Events arrive in CloudEvents 1.0 Kafka binary mode: the value is the JSON payload
 (`data`), each `ce_<attribute>` header is a CloudEvents attribute and `content-type` is
 `datacontenttype`. The group must start with `<username>.`: the brokers refuse others.
+A record that is not a CloudEvents 1.0 event with a JSON payload is reported on stderr
+and skipped.
 """
 
 from __future__ import annotations
@@ -30,17 +32,33 @@ PUBLIC_TOPICS = (
 )
 
 
+# CloudEvents 1.0: the attributes every event has.
+REQUIRED = ("id", "source", "specversion", "type")
+
+
+class NotACloudEvent(ValueError):
+    """A record on the topic that is not a CloudEvents 1.0 event with a JSON payload."""
+
+
 def cloud_event(message: Message) -> dict[str, Any]:
     """The structured form of a binary-mode CloudEvent: attributes, then `data`."""
     event: dict[str, Any] = {}
-    for name, raw in message.headers() or []:
-        value = raw.decode() if isinstance(raw, bytes) else raw
-        if name.startswith("ce_"):
-            event[name.removeprefix("ce_")] = value
-        elif name == "content-type":
-            event["datacontenttype"] = value
-    payload = message.value()
-    event["data"] = json.loads(payload) if payload else None
+    try:
+        for name, raw in message.headers() or []:
+            value = raw.decode() if isinstance(raw, bytes) else raw
+            if name.startswith("ce_"):
+                event[name.removeprefix("ce_")] = value
+            elif name == "content-type":
+                event["datacontenttype"] = value
+        payload = message.value()
+        event["data"] = json.loads(payload) if payload else None
+    except ValueError as exc:  # a header that is not UTF-8, a payload that is not JSON
+        raise NotACloudEvent(str(exc)) from exc
+    missing = [f"ce_{name}" for name in REQUIRED if name not in event]
+    if missing:
+        raise NotACloudEvent(f"missing {', '.join(missing)}")
+    if event["specversion"] != "1.0":
+        raise NotACloudEvent(f"specversion {event['specversion']!r}")
     return event
 
 
@@ -79,7 +97,7 @@ def main() -> int:
             "enable.auto.commit": True,
         }
     )
-    printed = 0
+    printed = skipped = 0
     # --idle-exit counts from when the group gave us partitions, not from start-up.
     quiet_since: float | None = None
 
@@ -101,14 +119,23 @@ def main() -> int:
                     continue
                 raise KafkaException(message.error())
             quiet_since = time.monotonic()
-            print(json.dumps(cloud_event(message), ensure_ascii=False), flush=True)
+            try:
+                event = cloud_event(message)
+            except NotACloudEvent as exc:
+                # Someone else's mistake on the topic must not stop your subscriber: say
+                # where it is and go on (Grassroots' own consumers dead-letter such records).
+                where = f"{message.topic()}[{message.partition()}]@{message.offset()}"
+                print(f"skipped {where}: not a CloudEvent: {exc}", file=sys.stderr)
+                skipped += 1
+                continue
+            print(json.dumps(event, ensure_ascii=False), flush=True)
             printed += 1
     except KafkaException as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
         consumer.close()
-    print(f"{printed} events", file=sys.stderr)
+    print(f"{printed} events, {skipped} skipped", file=sys.stderr)
     return 0
 
 
