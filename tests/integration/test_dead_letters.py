@@ -177,3 +177,75 @@ async def test_a_poison_record_too_big_to_copy_is_dead_lettered_without_its_valu
     assert headers["dlq_original_topic"].decode() == topic
     assert headers["dlq_original_offset"] == b"0"
     assert "missing CloudEvents headers" in headers["dlq_error"].decode()
+
+
+class _Counted(TallyProjector):
+    """The tally, counting the transactions that reach it."""
+
+    def __init__(self, group: str, topic: str, *, fail_on_note: str) -> None:
+        super().__init__(group, topic, fail_on_note=fail_on_note)
+        self.calls = 0
+
+    async def apply(self, conn, events):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        await super().apply(conn, events)
+
+
+async def test_one_poison_event_in_a_big_batch_costs_a_few_transactions_not_one_per_event(stack):
+    """Found by `grassroots chaos`: a consumer replaying a topic from offset 0 meets every
+    poison record ever published, and each made its whole batch apply one event per
+    transaction (6-11 s a record on the local stack)."""
+    topic = await create_topic(stack.kafka, partitions=1, security=stack.kafka_security)
+    group = f"test-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(stack.kafka, [dead_letter_spec(group)], security=stack.kafka_security)
+    public = public_ticked(topic)
+    producer = reliable_producer(stack.kafka, client_id="test-dlq", security=stack.kafka_security)
+    await producer.start()
+    events = 400
+    for n in range(1, events + 1):
+        event = public(counter_id="c", n=n)
+        meta = EnvelopeMeta(
+            event_id=uuid.uuid4(),
+            event_type=public.event_type,
+            source="/test",
+            time=datetime.now(UTC),
+            subject="c",
+            community_id="k",
+            stream_version=n,
+        )
+        record = encode(event, meta)
+        value = record.value
+        if n == 250:  # the projector refuses this one
+            value = value[:-1] + b', "note": "explode"}'
+        await producer.send(topic, value, key=record.key, headers=list(record.headers))
+    await producer.flush()
+    projector = _Counted(group, topic, fail_on_note="explode")
+    async with fresh_database(stack, extra=(TALLY_MIGRATION,)) as (_dsn, pool):
+        consumer = IdempotentConsumer(
+            projector,
+            bootstrap=stack.kafka,
+            security=stack.kafka_security,
+            pool=pool,
+            dlq_producer=producer,
+            batch_size=1000,
+            max_attempts=2,
+        )
+        task = asyncio.create_task(consumer.run())
+        try:
+
+            async def applied() -> bool:
+                return await pool.fetchval("SELECT count(*) FROM tally") == events - 1
+
+            await wait_for(applied, timeout=60)
+            versions = [
+                r["version"] for r in await pool.fetch("SELECT version FROM tally ORDER BY seq")
+            ]
+            assert versions == [n for n in range(1, events + 1) if n != 250]  # in order
+            dead = await pool.fetch('SELECT "offset" FROM ek_dead_letters')
+            assert [r["offset"] for r in dead] == [249]
+        finally:
+            consumer.stop()
+            await task
+            await producer.stop()
+    # Halving 400 down to the one: about two transactions a level, not 400.
+    assert projector.calls <= 4 * 9 + 2
