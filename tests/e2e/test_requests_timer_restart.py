@@ -19,6 +19,10 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from grassroots_contracts.topics import dead_letter_spec
+from grassroots_eventkit.kafka import ensure_topics
+from requests_service.views.request_model import GROUP as READ_MODEL_GROUP
+from requests_service.views.routing_model import GROUP as ROUTING_GROUP
 
 from tests.support.org_client import Org, eventually
 from tests.support.requests_client import build_neighbourhood
@@ -42,6 +46,16 @@ class ServiceProcess:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
+        suffix = f".restart-{uuid.uuid4().hex[:8]}"
+        # Its groups' dead-letter topics, as a deployment that does not create topics has
+        # them: the topics may hold poison records (`grassroots chaos` leaves some).
+        asyncio.run(
+            ensure_topics(
+                stack.kafka,
+                [dead_letter_spec(group + suffix) for group in (ROUTING_GROUP, READ_MODEL_GROUP)],
+                security=stack.kafka_security,
+            )
+        )
         self.env = {
             **os.environ,
             "GRASSROOTS_SERVICE_NAME": "requests",
@@ -53,7 +67,7 @@ class ServiceProcess:
             "GRASSROOTS_HTTP_PORT": str(self.port),
             "GRASSROOTS_JWT_PUBLIC_KEY_FILE": stack.public_key_file,
             "GRASSROOTS_PERSONAL_DATA_KEY_FILE": stack.personal_data_key_file,
-            "GRASSROOTS_CONSUMER_GROUP_SUFFIX": f".restart-{uuid.uuid4().hex[:8]}",
+            "GRASSROOTS_CONSUMER_GROUP_SUFFIX": suffix,
             "GRASSROOTS_CREATE_TOPICS": "false",
             "GRASSROOTS_TIMER_POLL_S": "0.2",
             "GRASSROOTS_DEADLINE_OVERRIDES": json.dumps(
