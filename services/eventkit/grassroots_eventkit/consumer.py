@@ -362,6 +362,13 @@ class IdempotentConsumer:
                     offset=record.offset,
                     value_bytes=len(record.value or b""),
                 )
+            except KafkaError as exc:
+                # The partition waits until the dead letter can be written (a missing topic,
+                # a broker away): say which topic, not only that the session was lost.
+                log.error(
+                    "consumer.dead_letter_failed", group=self.group, topic=topic, error=repr(exc)
+                )
+                raise
 
     def _count(self, applied: int, duplicates: int) -> None:
         self.applied += applied
