@@ -98,7 +98,13 @@ async def _rebuild(views: list[View], console: Console) -> int:
                 f" writes held for {report.swap_ms:.0f} ms during the swap;"
                 f" tables {', '.join(report.tables)}"
             )
+            known = await rebuilding.dead_lettered_live(
+                pool, v.group + settings.consumer_group_suffix, report.failures
+            )
             for f in report.failures:
+                if f.event_id in known:
+                    console.print(f"  refused {f.event_type} {f.event_id}, as the live view did")
+                    continue
                 failed += 1
                 console.print(f"  refused {f.event_type} {f.event_id}: {f.error}")
             if report.undecodable:

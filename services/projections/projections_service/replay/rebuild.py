@@ -61,6 +61,20 @@ class RebuildReport:
         return self.events_read / self.seconds if self.seconds else 0.0
 
 
+async def dead_lettered_live(pool: asyncpg.Pool, group: str, failures: list[Failure]) -> set[str]:
+    """The refused events the live consumer (`group`) dead-lettered too: poison on the
+    topic, refused alike by both, not a difference between the rebuilt and the live view."""
+    if not failures:
+        return set()
+    rows = await pool.fetch(
+        "SELECT event_id::text AS event_id FROM ek_dead_letters"
+        " WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
+        group,
+        [f.event_id for f in failures],
+    )
+    return {r["event_id"] for r in rows}
+
+
 class RebuildBusy(RuntimeError):
     """Another rebuild of the same view is running."""
 
