@@ -5,10 +5,12 @@ and every accepted command is in every read model it reaches, exactly once."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from grassroots_stack import processes
 from grassroots_stack.chaos.scenarios import Plan, chosen
 from grassroots_stack.chaos.trial import county_mix, run_scenario
 from grassroots_stack.layout import Layout, load_layout
@@ -52,3 +54,6 @@ async def test_every_accepted_command_is_in_every_read_model_once_when_(
         assert all(p["dead_lettered_by"] for p in row["poison"] if p["kind"] == "undecodable")
     else:
         assert any("SIGKILLed" in step for step in row["fault"])
+        # The state file names the new process, as `stack up` would.
+        recorded = json.loads(layout.state_file.read_text())["services"]["points"]["pid"]
+        assert recorded == processes.is_running(layout.pids, "points")

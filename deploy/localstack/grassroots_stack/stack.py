@@ -195,6 +195,17 @@ def write_state(layout: Layout) -> dict[str, Any]:
     return state
 
 
+def record_pids(layout: Layout) -> None:
+    """The services' pids in the state file as they are now (a service restarted on its
+    own, by the chaos runs say); the rest of the file as it was."""
+    if not layout.state_file.exists():
+        return
+    state = json.loads(layout.state_file.read_text())
+    for plan in layout.services:
+        state["services"][plan.name]["pid"] = processes.is_running(layout.pids, plan.name)
+    layout.state_file.write_text(json.dumps(state, ensure_ascii=False, indent=2))
+
+
 def anything_running(layout: Layout) -> bool:
     """Whether any process of this stack (its run folder's pid files) is alive."""
     names = [p.name for p in layout.services] + [kafka.NAME]

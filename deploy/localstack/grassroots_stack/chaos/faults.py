@@ -16,7 +16,7 @@ import structlog
 from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from grassroots_stack import kafka, postgres, processes, services
+from grassroots_stack import kafka, postgres, processes, services, stack
 from grassroots_stack.chaos.groups import Ends, Group, committed, end_offsets, first_offsets
 from grassroots_stack.kafka_access import confluent_config
 from grassroots_stack.layout import Layout
@@ -43,6 +43,7 @@ async def _restart_services(layout: Layout, names: Iterable[str], fault: Fault) 
     for plan in plans:
         await asyncio.to_thread(services.start, layout, plan)
     await asyncio.to_thread(services.wait_ready, layout, plans, 120.0)
+    stack.record_pids(layout)
     fault.note(f"{', '.join(p.name for p in plans)} restarted and ready")
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from grassroots_stack import kafka, postgres, processes, services
+from grassroots_stack import kafka, postgres, processes, services, stack
 from grassroots_stack.chaos import faults, poison, totals
 from grassroots_stack.chaos.checker import DUPLICATED, FOUND, LOST, Verdicts, by_kind, check
 from grassroots_stack.chaos.effects import AcceptedCommand
@@ -79,6 +79,7 @@ async def heal(layout: Layout) -> list[str]:
         if await asyncio.to_thread(services.start, layout, plan):
             started.append(plan.name)
     await asyncio.to_thread(services.wait_ready, layout, layout.services, 180.0)
+    stack.record_pids(layout)
     return started
 
 
