@@ -6,7 +6,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help install up down ps test test-unit lint fmt typecheck contracts contracts-check token k8s bench-store bench-requests clean
+.PHONY: help install up down ps test test-unit lint fmt typecheck contracts contracts-check token k8s bench-store bench-requests capacity clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -62,6 +62,11 @@ bench-store: install ## write path, raw PG ceiling, relay and consumer figures -
 bench-requests: install ## a request's life over HTTP (2,000 requests) -> bench/results/requests.json
 	$(RUN) grassroots stack up
 	$(RUN) grassroots bench requests
+
+CAPACITY_ARGS ?=
+capacity: install ## province-scale events through the projections -> bench/results/capacity.json (docs/capacity.md)
+	$(RUN) grassroots stack up
+	$(RUN) grassroots capacity simulate $(CAPACITY_ARGS)
 
 clean: install ## stop the stack and delete its data (.run); keeps the Kafka jar cache (.cache)
 	$(RUN) grassroots stack clean

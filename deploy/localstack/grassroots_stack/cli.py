@@ -7,6 +7,7 @@ grassroots stack test [--demo-scale S] [-- ARGS]    up, pytest ARGS, down if thi
 grassroots projections rebuild [--view NAME]        replay views into fresh tables, then swap
 grassroots token --role R [--county C] [--community ID_OR_NAME ...] [--subject ID_OR_ROLE]
 grassroots bench store                              write-path, relay and consumer figures
+grassroots capacity simulate [--communities N] [--days D] [--quick]   province-scale projections
 grassroots agencies add|rotate|remove NAME [--actor WHO]   an outside agency's Kafka access
 grassroots agencies list | log                      who may read the public topics, and history
 """
@@ -285,6 +286,19 @@ def cmd_bench_requests(args: argparse.Namespace) -> int:
     return bench_requests.main(load_layout(), quick=args.quick)
 
 
+def cmd_capacity_simulate(args: argparse.Namespace) -> int:
+    from grassroots_stack.capacity import command as capacity
+
+    return capacity.main(
+        load_layout(),
+        communities=args.communities,
+        days=args.days,
+        history_days=args.history_days,
+        quick=args.quick,
+        keep=args.keep,
+    )
+
+
 def cmd_projections_rebuild(args: argparse.Namespace) -> int:
     """Runs the projections service's own rebuild command with the stack's settings for it."""
     layout = load_layout()
@@ -395,6 +409,33 @@ def parser() -> argparse.ArgumentParser:
     )
     br.add_argument("--quick", action="store_true", help="200 requests instead of 2,000")
     br.set_defaults(func=cmd_bench_requests)
+
+    cap = sub.add_parser("capacity", help="capacity planning: docs/capacity.md").add_subparsers(
+        dest="action", required=True
+    )
+    sim = cap.add_parser(
+        "simulate",
+        help="synthetic province-scale events through the real projection code into a "
+        "database of its own; writes bench/results/capacity.json",
+    )
+    sim.add_argument(
+        "--communities", type=int, help="communities in all (default 29,280: Hunan's ~29,000)"
+    )
+    sim.add_argument(
+        "--days", type=int, default=1, help="days of every community's traffic (default 1)"
+    )
+    sim.add_argument(
+        "--history-days",
+        type=int,
+        help="days of the first county's traffic, onboarded in full (default 365)",
+    )
+    sim.add_argument(
+        "--quick",
+        action="store_true",
+        help="480 communities, 14 days of history: a smoke run (bench/results/capacity-quick.json)",
+    )
+    sim.add_argument("--keep", action="store_true", help="keep the simulation's database")
+    sim.set_defaults(func=cmd_capacity_simulate)
     return p
 
 
