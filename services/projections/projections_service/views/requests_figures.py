@@ -18,7 +18,7 @@ import asyncpg
 from grassroots_contracts.requests import lifecycle as pub
 from grassroots_contracts.topics import REQUESTS_EVENTS
 from grassroots_eventkit.migrations import Migration
-from grassroots_eventkit.tables import Rules, TableProjector, Write, rules
+from grassroots_eventkit.tables import Rules, TableProjector, Write, keyed, rules
 
 GROUP = "grassroots.projections.requests_figures"
 
@@ -73,99 +73,108 @@ def _final(status: str, stamp: str) -> Write:
     )
 
 
-RULES: Rules = rules(
-    (
-        pub.RequestSubmitted,
-        Write(
-            "INSERT INTO pj_rq_requests (community_id, request_id, category, status,"
-            " submitted_at, respond_by, resolve_by) VALUES ($1, $2, $3, 'open', $4, $5, $6)"
-            " ON CONFLICT DO NOTHING",
-            lambda e: (
-                e.community_id,
-                e.request_id,
-                e.category,
-                e.submitted_at,
-                e.respond_by,
-                e.resolve_by,
-            ),
-        ),
-    ),
-    (
-        pub.RequestClaimed,
-        Write(
-            _request("status = 'claimed', holder = $3, responded_at = COALESCE(responded_at, $4)"),
-            lambda e: (e.community_id, e.request_id, e.member_id, e.claimed_at),
-        ),
-    ),
-    (
-        pub.RequestEscalated,
+# Every statement touches only its own request's rows, named by its first two arguments
+# (community_id, request_id): a batch runs each statement once for many requests.
+RULES: Rules = keyed(
+    2,
+    rules(
         (
+            pub.RequestSubmitted,
             Write(
-                _request("status = 'open', holder = NULL"), lambda e: (e.community_id, e.request_id)
-            ),
-            Write(
-                "INSERT INTO pj_rq_whistles (community_id, request_id, escalated_at, to_level,"
-                " department, whistle, automatic) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                "INSERT INTO pj_rq_requests (community_id, request_id, category, status,"
+                " submitted_at, respond_by, resolve_by) VALUES ($1, $2, $3, 'open', $4, $5, $6)"
                 " ON CONFLICT DO NOTHING",
                 lambda e: (
                     e.community_id,
                     e.request_id,
-                    e.escalated_at,
-                    e.to_level,
-                    e.department,
-                    e.whistle,
-                    e.automatic,
+                    e.category,
+                    e.submitted_at,
+                    e.respond_by,
+                    e.resolve_by,
                 ),
             ),
         ),
-    ),
-    (
-        pub.DepartmentReported,
-        Write(
-            _request(
-                "status = 'claimed', holder = 'department:' || $3,"
-                " responded_at = COALESCE(responded_at, $4)"
+        (
+            pub.RequestClaimed,
+            Write(
+                _request(
+                    "status = 'claimed', holder = $3, responded_at = COALESCE(responded_at, $4)"
+                ),
+                lambda e: (e.community_id, e.request_id, e.member_id, e.claimed_at),
             ),
-            lambda e: (e.community_id, e.request_id, e.department, e.reported_at),
         ),
-    ),
-    (
-        pub.RequestResolved,
-        Write(
-            _request(
-                "status = 'resolved', resolved_at = $3, responded_at = COALESCE(responded_at, $3)"
+        (
+            pub.RequestEscalated,
+            (
+                Write(
+                    _request("status = 'open', holder = NULL"),
+                    lambda e: (e.community_id, e.request_id),
+                ),
+                Write(
+                    "INSERT INTO pj_rq_whistles (community_id, request_id, escalated_at, to_level,"
+                    " department, whistle, automatic) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                    " ON CONFLICT DO NOTHING",
+                    lambda e: (
+                        e.community_id,
+                        e.request_id,
+                        e.escalated_at,
+                        e.to_level,
+                        e.department,
+                        e.whistle,
+                        e.automatic,
+                    ),
+                ),
             ),
-            lambda e: (e.community_id, e.request_id, e.resolved_at),
         ),
-    ),
-    (
-        pub.RequestRated,
-        Write(
-            "INSERT INTO pj_rq_ratings (community_id, request_id, rated_at, rating)"
-            " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            lambda e: (e.community_id, e.request_id, e.rated_at, e.rating),
-        ),
-    ),
-    (
-        pub.RequestReopened,
-        Write(
-            _request(
-                "status = CASE WHEN holder IS NULL THEN 'open' ELSE 'claimed' END,"
-                " resolve_by = $3, resolved_at = NULL"
+        (
+            pub.DepartmentReported,
+            Write(
+                _request(
+                    "status = 'claimed', holder = 'department:' || $3,"
+                    " responded_at = COALESCE(responded_at, $4)"
+                ),
+                lambda e: (e.community_id, e.request_id, e.department, e.reported_at),
             ),
-            lambda e: (e.community_id, e.request_id, e.resolve_by),
         ),
-    ),
-    (
-        pub.RequestClosed,
-        Write(
-            _request("status = 'closed', outcome = $3, closed_at = $4"),
-            lambda e: (e.community_id, e.request_id, e.outcome, e.closed_at),
+        (
+            pub.RequestResolved,
+            Write(
+                _request(
+                    "status = 'resolved', resolved_at = $3,"
+                    " responded_at = COALESCE(responded_at, $3)"
+                ),
+                lambda e: (e.community_id, e.request_id, e.resolved_at),
+            ),
         ),
+        (
+            pub.RequestRated,
+            Write(
+                "INSERT INTO pj_rq_ratings (community_id, request_id, rated_at, rating)"
+                " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                lambda e: (e.community_id, e.request_id, e.rated_at, e.rating),
+            ),
+        ),
+        (
+            pub.RequestReopened,
+            Write(
+                _request(
+                    "status = CASE WHEN holder IS NULL THEN 'open' ELSE 'claimed' END,"
+                    " resolve_by = $3, resolved_at = NULL"
+                ),
+                lambda e: (e.community_id, e.request_id, e.resolve_by),
+            ),
+        ),
+        (
+            pub.RequestClosed,
+            Write(
+                _request("status = 'closed', outcome = $3, closed_at = $4"),
+                lambda e: (e.community_id, e.request_id, e.outcome, e.closed_at),
+            ),
+        ),
+        (pub.RequestCancelled, _final("cancelled", "cancelled_at")),
+        (pub.RequestRejected, _final("rejected", "rejected_at")),
+        (pub.RequestMerged, _final("merged", "merged_at")),
     ),
-    (pub.RequestCancelled, _final("cancelled", "cancelled_at")),
-    (pub.RequestRejected, _final("rejected", "rejected_at")),
-    (pub.RequestMerged, _final("merged", "merged_at")),
 )
 
 
