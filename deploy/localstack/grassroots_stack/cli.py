@@ -8,6 +8,7 @@ grassroots projections rebuild [--view NAME]        replay views into fresh tabl
 grassroots token --role R [--county C] [--community ID_OR_NAME ...] [--subject ID_OR_ROLE]
 grassroots bench store                              write-path, relay and consumer figures
 grassroots capacity simulate [--communities N] [--days D] [--quick]   province-scale projections
+grassroots capacity report [--quick]                county and province figures, as markdown
 grassroots agencies add|rotate|remove NAME [--actor WHO]   an outside agency's Kafka access
 grassroots agencies list | log                      who may read the public topics, and history
 """
@@ -299,6 +300,12 @@ def cmd_capacity_simulate(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_capacity_report(args: argparse.Namespace) -> int:
+    from grassroots_stack.capacity import report
+
+    return report.main(load_layout().root, quick=args.quick)
+
+
 def cmd_projections_rebuild(args: argparse.Namespace) -> int:
     """Runs the projections service's own rebuild command with the stack's settings for it."""
     layout = load_layout()
@@ -436,6 +443,13 @@ def parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--keep", action="store_true", help="keep the simulation's database")
     sim.set_defaults(func=cmd_capacity_simulate)
+    rep = cap.add_parser(
+        "report",
+        help="the county and province figures from bench/results/capacity.json, as markdown "
+        "(bench/results/capacity.md)",
+    )
+    rep.add_argument("--quick", action="store_true", help="from capacity-quick.json")
+    rep.set_defaults(func=cmd_capacity_report)
     return p
 
 

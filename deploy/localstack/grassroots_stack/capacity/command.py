@@ -26,7 +26,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemaining
 from rich.table import Table
 
 from grassroots_stack import postgres
-from grassroots_stack.capacity import latency, stack_figures, sweep
+from grassroots_stack.capacity import latency, report, stack_figures, sweep
 from grassroots_stack.capacity.places import Place, places
 from grassroots_stack.capacity.province import Window, daily, onboarding, rosters
 from grassroots_stack.capacity.scale import PROVINCE_COMMUNITIES, Province
@@ -159,7 +159,9 @@ async def run(layout: Layout, plan: Plan, *, quick: bool, keep: bool) -> dict[st
             console=console,
         ) as bar:
             sim = Simulation(pool, plan, progress=Bar(bar, expected))
-            joined, lived = await sim.onboarding_and_history()
+            joined = await sim.onboarding()
+            after_onboarding = await view_sizes(pool)
+            lived = await sim.history()
             after_history = await view_sizes(pool)
             province = await sim.province_days()
         phases: list[PhaseResult] = [joined, lived, province]
@@ -168,6 +170,7 @@ async def run(layout: Layout, plan: Plan, *, quick: bool, keep: bool) -> dict[st
         result: dict[str, Any] = {
             "plan": plan.as_dict(),
             "phases": [p.as_dict() for p in phases],
+            "sizes_after_onboarding": _sizes(after_onboarding),
             "sizes_after_history": _sizes(after_history),
             "sizes_after_province": _sizes(after_all),
             "dedupe_rows_by_group": await dedupe_rows(pool),
@@ -234,4 +237,4 @@ def main(
     target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     _print(result)
     console.print(f"wrote {Path(target).relative_to(layout.root)}")
-    return 0
+    return report.main(layout.root, quick=quick)

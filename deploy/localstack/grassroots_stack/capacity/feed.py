@@ -51,27 +51,51 @@ class ViewTally:
 
 @dataclass
 class Feeder:
-    """Applies batches of records to every view in the database `pool` points at."""
+    """Applies records to every view in the database `pool` points at.
+
+    `add` keeps each view's records until it has a consumer's batch of them: a view's
+    consumer group reads only its own topics, so a catching-up consumer's polls are full
+    batches of its own records. `apply` applies one batch at once (a poll of any size)."""
 
     pool: asyncpg.Pool
     views: Sequence[View] = VIEWS
+    batch: int = 2000
     tallies: dict[str, ViewTally] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._projectors: list[tuple[View, Projector]] = [(v, v.projector()) for v in self.views]
+        self._projectors: list[tuple[View, Projector, frozenset[str]]] = [
+            (v, p, frozenset(p.topics)) for v in self.views for p in (v.projector(),)
+        ]
+        self._pending: dict[str, list[Published]] = {v.name: [] for v in self.views}
         for v in self.views:
             self.tallies.setdefault(v.name, ViewTally(v.name))
 
-    async def apply(self, batch: Sequence[Published], tally: bool = True) -> None:
-        for view, projector in self._projectors:
-            topics = set(projector.topics)
+    async def add(self, records: Sequence[Published]) -> None:
+        for view, projector, topics in self._projectors:
+            pending = self._pending[view.name]
+            pending += [p for p in records if p.record.topic in topics]
+            while len(pending) >= self.batch:
+                await self._timed(view, projector, pending[: self.batch])
+                del pending[: self.batch]
+
+    async def flush(self) -> None:
+        """Whatever the views still hold, as their last (smaller) batches."""
+        for view, projector, _ in self._projectors:
+            pending = self._pending[view.name]
+            if pending:
+                await self._timed(view, projector, pending)
+                pending.clear()
+
+    async def apply(self, batch: Sequence[Published]) -> None:
+        for view, projector, topics in self._projectors:
             mine = [p for p in batch if p.record.topic in topics]
-            if not mine:
-                continue
-            started = time.perf_counter()
-            applied = await self._apply(projector, mine)
-            if tally:
-                self._count(view.name, len(mine), applied, time.perf_counter() - started)
+            if mine:
+                await self._timed(view, projector, mine)
+
+    async def _timed(self, view: View, projector: Projector, records: Sequence[Published]) -> None:
+        started = time.perf_counter()
+        applied = await self._apply(projector, records)
+        self._count(view.name, len(records), applied, time.perf_counter() - started)
 
     async def _apply(self, projector: Projector, records: Sequence[Published]) -> int:
         events = [_received(p) for p in records]
@@ -89,8 +113,9 @@ class Feeder:
         t.batches += 1
         t.largest_batch = max(t.largest_batch, events)
 
-    def reset(self) -> dict[str, ViewTally]:
-        """The tallies so far; counting starts again from zero."""
+    async def reset(self) -> dict[str, ViewTally]:
+        """Flushes, then hands over the tallies so far; counting starts again from zero."""
+        await self.flush()
         done = self.tallies
         self.tallies = {v.name: ViewTally(v.name) for v in self.views}
         return done

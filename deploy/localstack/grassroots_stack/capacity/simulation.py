@@ -23,6 +23,7 @@ import asyncpg
 from grassroots_contracts.topics import ALL_TOPICS
 
 from grassroots_stack.capacity.feed import Feeder, ViewTally
+from grassroots_stack.capacity.onboarding import Roster
 from grassroots_stack.capacity.places import Place, places
 from grassroots_stack.capacity.planned import Planned
 from grassroots_stack.capacity.province import (
@@ -82,6 +83,23 @@ class PhaseResult:
     bytes_by_topic: Counter[str] = field(default_factory=Counter)
     events_by_topic: Counter[str] = field(default_factory=Counter)
     views: dict[str, ViewTally] = field(default_factory=dict)
+    hours: Counter[datetime] = field(default_factory=Counter)  # events per hour they happened
+
+    def busiest_hours(self) -> dict[str, object]:
+        """Events per hour of the phase's days: the mean and the busiest, and that hour's
+        share of a day's mean (what sizes peak events/s)."""
+        if not self.days or not self.hours:
+            return {}
+        ordered = sorted(self.hours.values())
+        mean = self.events / (self.days * 24)
+        top = max(self.hours, key=lambda h: self.hours[h])
+        return {
+            "mean_events_per_hour": round(mean, 1),
+            "p99_events_per_hour": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
+            "max_events_per_hour": self.hours[top],
+            "busiest_hour": top.astimezone(CST).isoformat(),
+            "peak_to_mean": round(self.hours[top] / mean, 2),
+        }
 
     def as_dict(self) -> dict[str, object]:
         community_days = self.communities * self.days
@@ -104,6 +122,7 @@ class PhaseResult:
                 }
                 for t in sorted(self.events_by_topic)
             },
+            "hours": self.busiest_hours(),
             "by_type": dict(self.by_type.most_common()),
             "views": [v.as_dict() for v in self.views.values()],
         }
@@ -123,41 +142,55 @@ class Simulation:
         watch: Watch = lambda _batch: None,
     ) -> None:
         self.plan = plan
-        self.feeder = Feeder(pool)
+        self.feeder = Feeder(pool, batch=plan.batch)
         self.timeline = Timeline(partitions=ALL_TOPICS[0].partitions)
         self.places = places(plan.province, plan.seed)
         self._progress = progress
         self._watch = watch
+        self._rosters: list[Roster] = []
 
     def county(self, n: int) -> list[Place]:
         per = self.plan.per_county
         return self.places[n * per : (n + 1) * per]
 
-    async def _feed(self, phase: PhaseResult, planned: Iterable[Planned]) -> None:
+    async def _feed(
+        self, phase: PhaseResult, planned: Iterable[Planned], *, hourly: bool = True
+    ) -> None:
+        """`hourly`: count the events in the phase's hours (not a burst of set-up)."""
         for batch in batches(self.timeline.publish(planned), self.plan.batch):
             self._watch(batch)
-            await self.feeder.apply(batch)
+            await self.feeder.add(batch)
             phase.events += len(batch)
             for p in batch:
                 phase.by_type[p.event_type.split(".")[2]] += 1
                 phase.events_by_topic[p.record.topic] += 1
                 phase.bytes_by_topic[p.record.topic] += p.size
+                if hourly:
+                    phase.hours[p.at.replace(minute=0, second=0, microsecond=0)] += 1
             self._progress(phase.name, len(batch))
 
-    async def onboarding_and_history(self) -> tuple[PhaseResult, PhaseResult]:
+    async def onboarding(self) -> PhaseResult:
+        """The first county's communities join in full."""
         county = self.county(0)
+        self._rosters = rosters(county, self.plan.province.shape, self.plan.seed)
         window = Window(self.plan.now, self.plan.history_days)
-        planned = rosters(county, self.plan.province.shape, self.plan.seed)
         joined = PhaseResult("onboarding", len(county), 0)
         started = time.perf_counter()
-        await self._feed(joined, onboarding(planned, window))
-        joined.seconds, joined.views = time.perf_counter() - started, self.feeder.reset()
-        lived = PhaseResult("history", len(county), window.days)
+        await self._feed(joined, onboarding(self._rosters, window), hourly=False)
+        joined.views = await self.feeder.reset()
+        joined.seconds = time.perf_counter() - started
+        return joined
+
+    async def history(self) -> PhaseResult:
+        """The first county's `history_days` days, after `onboarding`."""
+        window = Window(self.plan.now, self.plan.history_days)
+        lived = PhaseResult("history", len(self._rosters), window.days)
         started = time.perf_counter()
-        for chunk in daily(planned, self.plan.province.rates, window, self.plan.seed):
+        for chunk in daily(self._rosters, self.plan.province.rates, window, self.plan.seed):
             await self._feed(lived, chunk)
-        lived.seconds, lived.views = time.perf_counter() - started, self.feeder.reset()
-        return joined, lived
+        lived.views = await self.feeder.reset()
+        lived.seconds = time.perf_counter() - started
+        return lived
 
     async def province_days(self) -> PhaseResult:
         """Every county but the first: registered, then `days` days of their traffic.
@@ -169,9 +202,10 @@ class Simulation:
         started = time.perf_counter()
         for n in range(1, others + 1):
             county = self.county(n)
-            await self._feed(result, registrations(county, window))
+            await self._feed(result, registrations(county, window), hourly=False)
             planned = rosters(county, self.plan.province.shape, self.plan.seed)
             for chunk in daily(planned, self.plan.province.rates, window, self.plan.seed):
                 await self._feed(result, chunk)
-        result.seconds, result.views = time.perf_counter() - started, self.feeder.reset()
+        result.views = await self.feeder.reset()
+        result.seconds = time.perf_counter() - started
         return result

@@ -19,23 +19,52 @@ from grassroots_stack.layout import Layout
 SERVICES = ("organisation", "requests", "volunteering", "points", "projections")
 
 
+# What a table's size grows with, by its name.
+STORE = ("es_events", "es_streams", "es_outbox")  # the service's own events
+COMMANDS = ("es_idempotency", "ek_audit", "es_reservations", "ek_subject_keys")  # its commands
+DEDUPE = ("ek_processed_events", "ek_dead_letters")  # every event its consumers applied
+# Read models built from the organisation's events: its own (rm_), and the copies the
+# requests (routing, rt_), volunteering (directory, vd_) and points (pd_) services keep.
+ORGANISATION_COPIES = ("rm_", "rt_", "vd_", "pd_")
+
+
+def table_class(table: str) -> str:
+    if table in STORE:
+        return "event_store"
+    if table in COMMANDS:
+        return "commands"
+    if table in DEDUPE:
+        return "dedupe"
+    if table.startswith(ORGANISATION_COPIES):
+        return "organisation_read_models"
+    return "own_read_models"
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceDatabase:
     service: str
     database_bytes: int
     events: int  # rows of its event store (es_events); 0 for projections
-    tables: dict[str, int]  # the largest tables' total bytes
+    tables: dict[str, int]  # every table's total bytes
+
+    def classes(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for table, size in self.tables.items():
+            if table != "schema_migrations":
+                out[table_class(table)] = out.get(table_class(table), 0) + size
+        return out
 
     def as_dict(self) -> dict[str, object]:
         per_event = self.database_bytes / self.events if self.events else None
-        store = self.tables.get("es_events", 0) + self.tables.get("es_streams", 0)
+        store = self.classes().get("event_store", 0)
         return {
             "service": self.service,
             "database_bytes": self.database_bytes,
             "events": self.events,
             "database_bytes_per_event": round(per_event) if per_event else None,
             "event_store_bytes_per_event": round(store / self.events) if self.events else None,
-            "largest_tables": self.tables,
+            "bytes_by_class": self.classes(),
+            "tables": self.tables,
         }
 
 
@@ -49,7 +78,7 @@ async def service_database(layout: Layout, service: str) -> ServiceDatabase:
         rows = await conn.fetch(
             "SELECT relname, pg_total_relation_size(c.oid) AS bytes FROM pg_class c"
             " JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 2 DESC LIMIT 8"
+            " WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 2 DESC"
         )
     finally:
         await conn.close()

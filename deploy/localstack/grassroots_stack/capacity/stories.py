@@ -522,7 +522,8 @@ class _Rota(_Story):
             ),
             rota,
         )
-        after = slot.ends_at.astimezone(UTC) + timedelta(minutes=30)
+        # Staff record a shift served (or missed) within a few hours of its end.
+        after = slot.ends_at.astimezone(UTC) + timedelta(minutes=self.rng.uniform(30, 240))
         if self.rng.random() < rates.shift_missed_share:
             self.add(
                 after,
