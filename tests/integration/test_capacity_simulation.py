@@ -95,7 +95,8 @@ async def test_the_simulation_fills_every_view_with_exactly_its_synthetic_events
     async with fresh_database(stack, extra=migrations) as (_dsn, pool):
         tally = Tally()
         sim = Simulation(pool, PLAN, watch=tally.watch)
-        joined, lived = await sim.onboarding_and_history()
+        joined = await sim.onboarding()
+        lived = await sim.history()
         province = await sim.province_days()
 
         assert min(joined.events, lived.events, province.events) > 0
