@@ -300,6 +300,18 @@ def cmd_capacity_simulate(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_capacity_kafka(args: argparse.Namespace) -> int:
+    from grassroots_stack.capacity import command as capacity
+
+    return capacity.main_kafka(load_layout(), quick=args.quick)
+
+
+def cmd_capacity_grow(args: argparse.Namespace) -> int:
+    from grassroots_stack.capacity import command as capacity
+
+    return capacity.main_grow(load_layout(), database=args.database, copies=args.copies)
+
+
 def cmd_capacity_report(args: argparse.Namespace) -> int:
     from grassroots_stack.capacity import report
 
@@ -443,6 +455,21 @@ def parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--keep", action="store_true", help="keep the simulation's database")
     sim.set_defaults(func=cmd_capacity_simulate)
+    kaf = cap.add_parser(
+        "kafka",
+        help="a fresh county's records through real Kafka and the views' consumers; adds "
+        "the figures to bench/results/capacity.json",
+    )
+    kaf.add_argument("--quick", action="store_true", help="12 communities, capacity-quick.json")
+    kaf.set_defaults(func=cmd_capacity_kafka)
+    grw = cap.add_parser(
+        "grow",
+        help="copy a kept simulation's county N times and time the dashboard again; adds "
+        "the figures to bench/results/capacity.json",
+    )
+    grw.add_argument("--database", required=True, help="the database `simulate --keep` left")
+    grw.add_argument("--copies", type=int, default=4)
+    grw.set_defaults(func=cmd_capacity_grow)
     rep = cap.add_parser(
         "report",
         help="the county and province figures from bench/results/capacity.json, as markdown "

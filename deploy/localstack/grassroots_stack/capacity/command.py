@@ -25,14 +25,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from grassroots_stack import postgres
-from grassroots_stack.capacity import latency, report, stack_figures, sweep
+from grassroots_stack import kafka, postgres
+from grassroots_stack.capacity import grow, kafka_path, latency, report, stack_figures, sweep
 from grassroots_stack.capacity.places import Place, places
 from grassroots_stack.capacity.province import Window, daily, onboarding, rosters
 from grassroots_stack.capacity.scale import PROVINCE_COMMUNITIES, Province
 from grassroots_stack.capacity.simulation import PhaseResult, Plan, Simulation, midnight
 from grassroots_stack.capacity.sizes import TableSize, database_bytes, dedupe_rows, view_sizes
-from grassroots_stack.capacity.timeline import Timeline
+from grassroots_stack.capacity.timeline import Published, Timeline
 from grassroots_stack.layout import Layout
 
 console = Console()
@@ -40,6 +40,7 @@ console = Console()
 MIGRATIONS = (*EVENTKIT_MIGRATIONS, *(m for v in VIEWS for m in v.migrations))
 SWEEP_COMMUNITIES, SWEEP_DAYS = 120, 14
 LATENCY_SAMPLE = 40  # communities whose picture is timed, per group
+GROW_COPIES = 4  # the simulated county-year five times over, for the dashboard's timings
 
 
 def plan_for(*, communities: int | None, days: int, history_days: int | None, quick: bool) -> Plan:
@@ -116,19 +117,45 @@ async def _latency(pool: asyncpg.Pool, sim: Simulation, rounds: int) -> list[dic
     return [t.as_dict() for t in found]
 
 
-async def _sweep(pool: asyncpg.Pool, plan: Plan, quick: bool) -> list[dict[str, object]]:
-    """Fresh communities of a county of their own, onboarded and living two weeks."""
-    n = 12 if quick else SWEEP_COMMUNITIES
-    probe = Province(communities=n, per_county=n)
-    seed = plan.seed + 2
-    county: list[Place] = [replace(p, county="容量测试县") for p in places(probe, seed)]
+def _fresh_county(plan: Plan, seed: int, communities: int) -> list[Published]:
+    """Communities of a county of their own (ids no other phase used), onboarded and
+    living two weeks, as records in time order."""
+    probe = Province(communities=communities, per_county=communities)
+    county: list[Place] = [replace(p, county=f"容量测试县{seed}") for p in places(probe, seed)]
     window = Window(plan.now, SWEEP_DAYS)
     planned = rosters(county, probe.shape, seed)
     timeline = Timeline()
     records = list(timeline.publish(onboarding(planned, window)))
     for chunk in daily(planned, probe.rates, window, seed):
         records += timeline.publish(chunk)
+    return records
+
+
+async def _sweep(pool: asyncpg.Pool, plan: Plan, quick: bool) -> list[dict[str, object]]:
+    records = _fresh_county(plan, plan.seed + 2, 12 if quick else SWEEP_COMMUNITIES)
     return [(await sweep.sweep_view(pool, v, records)).as_dict() for v in VIEWS]
+
+
+async def _through_kafka(
+    layout: Layout, pool: asyncpg.Pool, plan: Plan, quick: bool
+) -> dict[str, object]:
+    records = _fresh_county(plan, plan.seed + 3, 12 if quick else SWEEP_COMMUNITIES)
+    return await kafka_path.run(layout.kafka_bootstrap, kafka.admin_security(layout), pool, records)
+
+
+async def _grown(
+    pool: asyncpg.Pool, sim: Simulation, copies: int, rounds: int
+) -> dict[str, object]:
+    """The first county's rows copied `copies` times, then the dashboard timed again."""
+    console.print(f"copying the simulated county's read models {copies} times …")
+    added = await grow.grow(pool, [p.community_id for p in sim.county(0)], copies)
+    return {
+        "copies": copies,
+        "rows_added": added,
+        "database_bytes": await database_bytes(pool),
+        "sizes": _sizes(await view_sizes(pool)),
+        "dashboard_latency": await _latency(pool, sim, rounds),
+    }
 
 
 async def _postgres_settings(pool: asyncpg.Pool) -> dict[str, str]:
@@ -144,6 +171,7 @@ async def run(layout: Layout, plan: Plan, *, quick: bool, keep: bool) -> dict[st
     load_before = os.getloadavg()
     try:
         await migrate(pool, MIGRATIONS)
+        rounds = 2 if quick else 3
         expected = expected_events(plan)
         console.print(
             f"simulating {plan.communities:,} communities in {plan.province.counties} counties: "
@@ -175,10 +203,13 @@ async def run(layout: Layout, plan: Plan, *, quick: bool, keep: bool) -> dict[st
             "sizes_after_province": _sizes(after_all),
             "dedupe_rows_by_group": await dedupe_rows(pool),
             "database_bytes": await database_bytes(pool),
-            "dashboard_latency": await _latency(pool, sim, rounds=2 if quick else 3),
+            "dashboard_latency": await _latency(pool, sim, rounds),
         }
         console.print("batch size sweep …")
         result["batch_size_sweep"] = await _sweep(pool, plan, quick)
+        console.print("the same through Kafka …")
+        result["kafka_path"] = await _through_kafka(layout, pool, plan, quick)
+        result["grown"] = await _grown(pool, sim, 1 if quick else GROW_COPIES, rounds)
         result["postgres"] = await _postgres_settings(pool)
     finally:
         await pool.close()
@@ -218,6 +249,62 @@ def _print(result: dict[str, Any]) -> None:
     for t in result["dashboard_latency"]:
         console.print(f"{t['label']}: p50 {t['p50_ms']} ms, p99 {t['p99_ms']} ms ({t['samples']})")
     console.print(f"database: {result['database_bytes'] / 2**20:,.0f} MiB")
+
+
+async def kafka_only(layout: Layout, plan: Plan, quick: bool) -> dict[str, object]:
+    """The Kafka path alone, into a database of its own."""
+    name = f"capacity_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(postgres.admin_dsn(layout))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    pool = await create_pool(postgres.service_dsn(layout, name), min_size=2, max_size=12)
+    try:
+        await migrate(pool, MIGRATIONS)
+        return await _through_kafka(layout, pool, plan, quick)
+    finally:
+        await pool.close()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def main_kafka(layout: Layout, *, quick: bool) -> int:
+    """Adds (or replaces) the Kafka path's figures in the results, then reports."""
+    plan = plan_for(communities=None, days=1, history_days=None, quick=quick)
+    target = (
+        layout.root / "bench" / "results" / ("capacity-quick.json" if quick else "capacity.json")
+    )
+    result = json.loads(target.read_text())
+    result["kafka_path"] = asyncio.run(kafka_only(layout, plan, quick))
+    result["kafka_path"]["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    return report.main(layout.root, quick=quick)
+
+
+async def grow_only(layout: Layout, database: str, copies: int) -> dict[str, object]:
+    """Grows a kept simulation database (`simulate --keep`) and times the dashboard."""
+    result = json.loads((layout.root / "bench" / "results" / "capacity.json").read_text())
+    p = result["plan"]
+    plan = Plan(
+        communities=p["communities"],
+        days=p["province_days"],
+        history_days=p["history_county_days"],
+        now=datetime.fromisoformat(p["now"]),
+        per_county=p["communities_per_county"],
+        seed=p["seed"],
+    )
+    pool = await create_pool(postgres.service_dsn(layout, database), min_size=2, max_size=8)
+    try:
+        return await _grown(pool, Simulation(pool, plan), copies, rounds=3)
+    finally:
+        await pool.close()
+
+
+def main_grow(layout: Layout, *, database: str, copies: int) -> int:
+    target = layout.root / "bench" / "results" / "capacity.json"
+    grown = asyncio.run(grow_only(layout, database, copies))
+    result = json.loads(target.read_text())
+    result["grown"] = grown | {"measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    return report.main(layout.root)
 
 
 def main(

@@ -55,7 +55,7 @@ AREAS = ("reception", "elderly_home", "youth_home", "children_home", "convenienc
 SHIFTS = ((9, 12), (14, 17))
 SHIFT_HOURS = 3.0
 ACTIVITY_HOURS = 3.0
-CONFIRM_WITHIN = timedelta(days=3)
+CONFIRM_WITHIN = timedelta(days=7)  # the requests service's GRASSROOTS_CONFIRM_WITHIN default
 Deadline = Literal["response", "resolution"]
 
 
