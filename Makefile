@@ -6,7 +6,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help install up down ps test test-unit lint fmt typecheck contracts contracts-check token k8s bench bench-store bench-requests chaos clean
+.PHONY: help install up down ps test test-unit lint fmt typecheck contracts contracts-check token k8s bench bench-store bench-requests chaos capacity clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -70,6 +70,10 @@ bench-requests: install ## a request's life over HTTP (2,000 requests) -> bench/
 chaos: install ## faults under the county mix; nothing lost or doubled? -> bench/results/chaos.json (QUICK=1: minutes)
 	$(RUN) grassroots stack up --demo-once
 	$(RUN) grassroots chaos $(if $(QUICK),--quick)
+CAPACITY_ARGS ?=
+capacity: install ## province-scale events through the projections -> bench/results/capacity.json (docs/capacity.md)
+	$(RUN) grassroots stack up --demo-once
+	$(RUN) grassroots capacity simulate $(CAPACITY_ARGS)
 
 clean: install ## stop the stack and delete its data (.run); keeps the Kafka jar cache (.cache)
 	$(RUN) grassroots stack clean

@@ -14,7 +14,7 @@ import pytest
 from grassroots_contracts.points import events as pt
 from grassroots_eventkit.codec import ReceivedEvent
 from grassroots_eventkit.migrations import Migration
-from grassroots_eventkit.tables import TableProjector, Write, rules
+from grassroots_eventkit.tables import TableProjector, Write, keyed, rules
 
 from tests.support.projection_events import Feed, projected
 
@@ -120,6 +120,33 @@ async def test_interleaved_statements_across_events_end_in_the_right_state(stack
         assert await logs(feed.pool) == {
             "M1": ("e1,R2,R3,-R3", 1),
             "M2": ("e2,R1,R4,-R4,-R1", 2),
+            "M3": ("e3", 0),
+        }
+
+
+async def test_statements_naming_their_rows_are_grouped_and_keep_each_rows_order(stack):
+    """The same interleaving with every statement naming its row (the member): grouped
+    per statement across events, each row's log still in event order."""
+    async with projected(stack, "points", extra=(SCRATCH,)) as feed:
+        projector = TableProjector("test.order", ("t",), keyed(1, RULES))
+        async with feed.pool.acquire() as conn, conn.transaction():
+            await projector.apply(
+                conn,
+                [
+                    entered(feed, "M1", "e1"),
+                    redeemed(feed, "M1", "R1"),
+                    entered(feed, "M2", "e2"),
+                    cancelled(feed, "M1", "R1"),
+                    redeemed(feed, "M2", "R2"),
+                    redeemed(feed, "M1", "R3"),
+                    entered(feed, "M3", "e3"),
+                    cancelled(feed, "M2", "R2"),
+                ],
+            )
+
+        assert await logs(feed.pool) == {
+            "M1": ("e1,R1,-R1,R3", 1),
+            "M2": ("e2,R2,-R2", 1),
             "M3": ("e3", 0),
         }
 

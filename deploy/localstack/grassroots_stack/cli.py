@@ -1,13 +1,16 @@
 """`grassroots`: the local stack, tokens and benchmarks.
 
-grassroots stack up [--no-demo | --demo-scale S]   start everything, load the demo, print URLs
+grassroots stack up [--no-demo | --demo-once | --demo-scale S]   start everything, load the demo
 grassroots stack down                               stop exactly what `up` started
 grassroots stack ps                                 what runs, with health
 grassroots stack test [--demo-scale S] [-- ARGS]    up, pytest ARGS, down if this started it
 grassroots projections rebuild [--view NAME]        replay views into fresh tables, then swap
 grassroots token --role R [--county C] [--community ID_OR_NAME ...] [--subject ID_OR_ROLE]
 grassroots bench store                              write-path, relay and consumer figures
+grassroots bench e2e [--quick]                      the county mix at rising rates, end to end
 grassroots chaos [--quick] [--scenario NAME ...]    faults under load; nothing lost or doubled?
+grassroots capacity simulate [--communities N] [--days D] [--quick]   province-scale projections
+grassroots capacity report [--quick]                county and province figures, as markdown
 grassroots agencies add|rotate|remove NAME [--actor WHO]   an outside agency's Kafka access
 grassroots agencies list | log                      who may read the public topics, and history
 """
@@ -302,6 +305,37 @@ def cmd_chaos(args: argparse.Namespace) -> int:
     return chaos_run.main(load_layout(), quick=args.quick, names=args.scenario)
 
 
+def cmd_capacity_simulate(args: argparse.Namespace) -> int:
+    from grassroots_stack.capacity import command as capacity
+
+    return capacity.main(
+        load_layout(),
+        communities=args.communities,
+        days=args.days,
+        history_days=args.history_days,
+        quick=args.quick,
+        keep=args.keep,
+    )
+
+
+def cmd_capacity_kafka(args: argparse.Namespace) -> int:
+    from grassroots_stack.capacity import command as capacity
+
+    return capacity.main_kafka(load_layout(), quick=args.quick)
+
+
+def cmd_capacity_grow(args: argparse.Namespace) -> int:
+    from grassroots_stack.capacity import command as capacity
+
+    return capacity.main_grow(load_layout(), database=args.database, copies=args.copies)
+
+
+def cmd_capacity_report(args: argparse.Namespace) -> int:
+    from grassroots_stack.capacity import report
+
+    return report.main(load_layout().root, quick=args.quick)
+
+
 def cmd_projections_rebuild(args: argparse.Namespace) -> int:
     """Runs the projections service's own rebuild command with the stack's settings for it."""
     layout = load_layout()
@@ -435,6 +469,55 @@ def parser() -> argparse.ArgumentParser:
         help="run only this one (repeatable), e.g. kill-points; prints, writes no results",
     )
     ch.set_defaults(func=cmd_chaos)
+
+    cap = sub.add_parser("capacity", help="capacity planning: docs/capacity.md").add_subparsers(
+        dest="action", required=True
+    )
+    sim = cap.add_parser(
+        "simulate",
+        help="synthetic province-scale events through the real projection code into a "
+        "database of its own; writes bench/results/capacity.json",
+    )
+    sim.add_argument(
+        "--communities", type=int, help="communities in all (default 29,280: Hunan's ~29,000)"
+    )
+    sim.add_argument(
+        "--days", type=int, default=1, help="days of every community's traffic (default 1)"
+    )
+    sim.add_argument(
+        "--history-days",
+        type=int,
+        help="days of the first county's traffic, onboarded in full (default 365)",
+    )
+    sim.add_argument(
+        "--quick",
+        action="store_true",
+        help="480 communities, 14 days of history: a smoke run (bench/results/capacity-quick.json)",
+    )
+    sim.add_argument("--keep", action="store_true", help="keep the simulation's database")
+    sim.set_defaults(func=cmd_capacity_simulate)
+    kaf = cap.add_parser(
+        "kafka",
+        help="a fresh county's records through real Kafka and the views' consumers; adds "
+        "the figures to bench/results/capacity.json",
+    )
+    kaf.add_argument("--quick", action="store_true", help="12 communities, capacity-quick.json")
+    kaf.set_defaults(func=cmd_capacity_kafka)
+    grw = cap.add_parser(
+        "grow",
+        help="copy a kept simulation's county N times and time the dashboard again; adds "
+        "the figures to bench/results/capacity.json",
+    )
+    grw.add_argument("--database", required=True, help="the database `simulate --keep` left")
+    grw.add_argument("--copies", type=int, default=4)
+    grw.set_defaults(func=cmd_capacity_grow)
+    rep = cap.add_parser(
+        "report",
+        help="the county and province figures from bench/results/capacity.json, as markdown "
+        "(bench/results/capacity.md)",
+    )
+    rep.add_argument("--quick", action="store_true", help="from capacity-quick.json")
+    rep.set_defaults(func=cmd_capacity_report)
     return p
 
 

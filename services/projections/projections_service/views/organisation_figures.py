@@ -366,9 +366,16 @@ async def coverage(db: Db, community_id: str) -> dict[str, Ratio]:
 
 
 async def reporting(db: Db, community_id: str, period: int) -> Reporting:
-    row = await db.fetchrow(
+    return (await reporting_in(db, [community_id], period))[community_id]
+
+
+async def reporting_in(db: Db, community_ids: list[str], period: int) -> dict[str, Reporting]:
+    """The double report of many communities in one statement: the county overview asked
+    once per community, a few hundred round trips for a county."""
+    rows = await db.fetch(
         """
-        SELECT count(*) AS in_service,
+        SELECT m.community_id,
+               count(*) AS in_service,
                count(r.member_id) AS residence,
                count(c.member_id) AS contact,
                count(*) FILTER (WHERE r.member_id IS NOT NULL AND c.member_id IS NOT NULL) AS both
@@ -378,19 +385,23 @@ async def reporting(db: Db, community_id: str, period: int) -> Reporting:
         LEFT JOIN pj_org_reports c
           ON c.community_id = m.contact_community_id AND c.member_id = m.member_id
          AND c.period = $2
-        WHERE m.community_id = $1 AND m.kind = 'in_service'
+        WHERE m.community_id = ANY($1::text[]) AND m.kind = 'in_service'
+        GROUP BY 1
         """,
-        community_id,
+        community_ids,
         period,
     )
-    assert row is not None
-    return Reporting(
-        period=period,
-        in_service=row["in_service"],
-        reported_residence=row["residence"],
-        reported_contact=row["contact"],
-        reported_both=row["both"],
-    )
+    found = {
+        r["community_id"]: Reporting(
+            period=period,
+            in_service=r["in_service"],
+            reported_residence=r["residence"],
+            reported_contact=r["contact"],
+            reported_both=r["both"],
+        )
+        for r in rows
+    }
+    return {c: found.get(c, Reporting(period, 0, 0, 0, 0)) for c in community_ids}
 
 
 async def members_registered(db: Db, community_ids: list[str]) -> dict[str, int]:

@@ -113,9 +113,10 @@ async def county_overview(
     hours = await volunteering_figures.hours_in(db, ids, month, month_end(month))
     members = await organisation_figures.members_registered(db, ids)
     rota = await volunteering_figures.gaps(db, ids, weekend)
+    reports = await organisation_figures.reporting_in(db, ids, today.year)
     rows = []
     for c in listed:
-        reporting = await organisation_figures.reporting(db, c.community_id, today.year)
+        reporting = reports[c.community_id]
         open_requests, overdue = requests.get(c.community_id, (0, 0))
         slots, gaps = rota.get(c.community_id, (0, 0))
         rows.append(

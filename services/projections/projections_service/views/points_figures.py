@@ -10,6 +10,7 @@ points and are left out. Months are calendar months in China Standard Time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import TypeAlias
 
 import asyncpg
@@ -125,17 +126,28 @@ class Item:
     redeemed: int
 
 
+def period_months(period: str) -> tuple[date, date]:
+    """`YYYY-MM` or `YYYY` as [first month, month after the last): a range the (community,
+    month) index serves, where comparing `to_char(month)` read the community's every entry."""
+    if len(period) == 7:
+        first = date(int(period[:4]), int(period[5:]), 1)
+        after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        return first, after
+    return date(int(period), 1, 1), date(int(period) + 1, 1, 1)
+
+
 async def leaderboard(db: Db, community_id: str, period: str, limit: int = 10) -> list[Leader]:
     """`period` is a month (YYYY-MM) or a year (YYYY); ties by member id."""
-    fmt = "YYYY-MM" if len(period) == 7 else "YYYY"
+    first, after = period_months(period)
     rows = await db.fetch(
         "SELECT member_id, sum(amount)::int AS points FROM pj_pt_entries"
         " WHERE community_id = $1 AND kind = ANY($2::text[])"
-        f" AND to_char(month, '{fmt}') = $3"
-        " GROUP BY 1 ORDER BY points DESC, member_id LIMIT $4",
+        " AND month >= $3 AND month < $4"
+        " GROUP BY 1 ORDER BY points DESC, member_id LIMIT $5",
         community_id,
         list(EARNED),
-        period,
+        first,
+        after,
         limit,
     )
     return [Leader(r["member_id"], int(r["points"])) for r in rows]

@@ -40,7 +40,7 @@ class View:
 VIEWS: tuple[View, ...] = (
     View("communities", (communities.MIGRATION,), communities.CommunitiesProjector),
     View("organisation", organisation_figures.MIGRATIONS, organisation_figures.projector),
-    View("requests", (requests_figures.MIGRATION,), requests_figures.projector),
+    View("requests", requests_figures.MIGRATIONS, requests_figures.projector),
     View("volunteering", (volunteering_figures.MIGRATION,), volunteering_figures.projector),
     View("points", (points_figures.MIGRATION,), points_figures.projector),
 )
