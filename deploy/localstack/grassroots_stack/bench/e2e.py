@@ -50,7 +50,9 @@ class Plan:
     def of(cls, quick: bool) -> Plan:
         if quick:
             return cls((50, 100), 5.0, 2.0, 50_000, 5.0, 2.0)
-        return cls((100, 200, 300, 400, 600, 800, 1000, 1200), 30.0, 10.0, 500_000, 20.0, 10.0)
+        return cls(
+            (25, 50, 100, 150, 200, 300, 400, 600, 800, 1000, 1200), 30.0, 10.0, 500_000, 20.0, 10.0
+        )
 
 
 def _pct(values: list[float], q: float) -> float | None:
