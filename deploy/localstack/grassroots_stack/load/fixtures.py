@@ -58,6 +58,7 @@ class Stocker:
         self._tokens = tokens
         self._run = run
         self._rng = rng
+        self._weekends: set[tuple[str, date]] = set()
         self._made = 0
 
     def _key(self) -> str:
@@ -118,6 +119,9 @@ class Stocker:
         homes = self._county.homes[community]
         while len(queue) < wanted:
             saturday = _far_saturday(self._rng)
+            if (community, saturday) in self._weekends:
+                continue
+            self._weekends.add((community, saturday))
             begin = datetime(saturday.year, saturday.month, saturday.day, tzinfo=UTC)
             slots = [
                 {
@@ -135,9 +139,8 @@ class Stocker:
                 params={"weekend": saturday.isoformat()},
                 headers={"Authorization": f"Bearer {staff}"},
             )
-            for slot in shown.raise_for_status().json()["slots"]:
-                if slot["holder"] is None:
-                    queue.append(Shift(rota["id"], slot["slot_id"], self._rng.choice(homes)))
+            shown.raise_for_status()
+            queue.extend(open_shifts(rota["id"], shown.json()["slots"], homes, self._rng))
 
     async def _shelf(
         self, http: httpx.AsyncClient, pools: Pools, community: str, wanted: int
@@ -165,6 +168,20 @@ class Stocker:
 def _distinct_members(homes: tuple[Home, ...]) -> list[Home]:
     """One home per member: a member signs up for an activity once."""
     return list({h.member: h for h in homes}.values())
+
+
+def open_shifts(
+    rota: str, slots: list[dict[str, Any]], homes: tuple[Home, ...], rng: random.Random
+) -> list[Shift]:
+    """One free shift per start time, and none at a time somebody already holds. A weekend
+    an earlier run opened (the same seed picks the same far Saturdays) has its slots twice
+    over; given two at one time, a member is refused as holding an overlapping shift."""
+    taken = {s["starts_at"] for s in slots if s["holder"] is not None}
+    free: dict[Any, str] = {}
+    for slot in slots:
+        if slot["starts_at"] not in taken:
+            free.setdefault(slot["starts_at"], slot["slot_id"])
+    return [Shift(rota, slot, rng.choice(homes)) for slot in free.values()]
 
 
 def _far_saturday(rng: random.Random) -> date:
