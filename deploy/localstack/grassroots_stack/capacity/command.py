@@ -46,8 +46,9 @@ GROW_COPIES = 4  # the simulated county-year five times over, for the dashboard'
 def plan_for(*, communities: int | None, days: int, history_days: int | None, quick: bool) -> Plan:
     now = midnight(datetime.now(UTC))
     if quick:
-        return Plan(communities=communities or 480, days=days, history_days=history_days or 14,
-                    now=now)  # fmt: skip
+        return Plan(
+            communities=communities or 480, days=days, history_days=history_days or 14, now=now
+        )
     return Plan(
         communities=communities or PROVINCE_COMMUNITIES,
         days=days,
@@ -97,11 +98,15 @@ def _sizes(snapshot: dict[str, list[TableSize]]) -> dict[str, object]:
 async def _latency(pool: asyncpg.Pool, sim: Simulation, rounds: int) -> list[dict[str, object]]:
     rng = random.Random(sim.plan.seed)
     first = sim.county(0)
-    others = [p for p in sim.places if p not in set(first)] if len(sim.places) > len(first) else []
+    others = sim.places[len(first) :]
     history = [p.community_id for p in rng.sample(first, min(LATENCY_SAMPLE, len(first)))]
     found: list[latency.Timings] = [
         await latency.community_pictures(
-            pool, history, sim.plan.now, rounds=rounds, label="community picture, a year's history"
+            pool,
+            history,
+            sim.plan.now,
+            rounds=rounds,
+            label=f"community picture, {sim.plan.history_days} days of history",
         ),
         await latency.county_overviews(
             pool, first[0].county, sim.plan.now, rounds=5 * rounds, label="county overview"
@@ -111,7 +116,11 @@ async def _latency(pool: asyncpg.Pool, sim: Simulation, rounds: int) -> list[dic
         sample = [p.community_id for p in rng.sample(others, min(LATENCY_SAMPLE, len(others)))]
         found.append(
             await latency.community_pictures(
-                pool, sample, sim.plan.now, rounds=rounds, label="community picture, one day"
+                pool,
+                sample,
+                sim.plan.now,
+                rounds=rounds,
+                label=f"community picture, {sim.plan.days} day(s) of history",
             )
         )
     return [t.as_dict() for t in found]
@@ -158,6 +167,14 @@ async def _grown(
     }
 
 
+def _checkpoint(layout: Layout, plan: Plan, phases: list[PhaseResult]) -> None:
+    """The phases done so far, in case the run is stopped before its end (a full run is
+    about an hour on a shared machine)."""
+    target = layout.root / "bench" / "results" / "capacity-partial.json"
+    body = {"plan": plan.as_dict(), "phases": [p.as_dict() for p in phases]}
+    target.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+
+
 async def _postgres_settings(pool: asyncpg.Pool) -> dict[str, str]:
     names = ("server_version", "shared_buffers", "work_mem", "synchronous_commit", "fsync")
     return {n: str(await pool.fetchval(f"SHOW {n}")) for n in names}
@@ -191,6 +208,7 @@ async def run(layout: Layout, plan: Plan, *, quick: bool, keep: bool) -> dict[st
             after_onboarding = await view_sizes(pool)
             lived = await sim.history()
             after_history = await view_sizes(pool)
+            _checkpoint(layout, plan, [joined, lived])
             province = await sim.province_days()
         phases: list[PhaseResult] = [joined, lived, province]
         console.print("measuring table sizes and dashboard latency …")

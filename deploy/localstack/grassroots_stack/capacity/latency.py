@@ -4,6 +4,7 @@ service's, timed one call at a time."""
 
 from __future__ import annotations
 
+import functools
 import random
 import statistics
 import time
@@ -55,7 +56,7 @@ async def community_pictures(
     for _ in range(rounds):
         random.shuffle(order)
         for row in order:
-            samples.append(await _timed(lambda row=row: community_picture(pool, row, now)))
+            samples.append(await _timed(functools.partial(community_picture, pool, row, now)))
     return Timings(label, samples)
 
 

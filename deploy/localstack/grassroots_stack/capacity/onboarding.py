@@ -318,7 +318,7 @@ def _services(r: Roster, at: datetime) -> list[tuple[PublicEvent, str]]:
                 volunteering.TeamRegistered(
                     team_id=team,
                     community_id=c,
-                    kind=TEAM_KINDS[n % len(TEAM_KINDS)],  # type: ignore[arg-type]
+                    kind=TEAM_KINDS[n % len(TEAM_KINDS)],
                     name=f"{r.place.name}{TEAM_NAMES[n % len(TEAM_NAMES)]}",
                     registered_at=at,
                 ),

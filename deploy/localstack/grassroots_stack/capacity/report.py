@@ -134,42 +134,42 @@ def _events(result: dict[str, Any], topics: list[str], *, first_year: bool) -> f
     )
 
 
+def _service_year(
+    result: dict[str, Any], topic: str, rates: tuple[float, float, float], *, first: bool
+) -> float:
+    """Bytes one community adds to a writing service's database in a year."""
+    own, org, dedupe = rates
+    everything = [t.name for t in ALL_TOPICS]
+    return (
+        _events(result, [topic], first_year=first) * own
+        + _events(result, [ORGANISATION_EVENTS.name], first_year=first) * org
+        + _events(result, everything, first_year=first) * dedupe
+    )
+
+
 def databases_table(result: dict[str, Any]) -> list[str]:
     """The four writing services from the stack's per-event bytes (see `_service_rates`);
     projections from the simulation's table bytes."""
-    everything = [t.name for t in ALL_TOPICS]
     lines = [
         "| service | bytes per own event | per organisation event | per public event (dedupe) "
         "| county: first year | province: first year | province: each further year |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for topic, service in SERVICE_OF_TOPIC.items():
-        own, org, dedupe = _service_rates(result, service, topic)
-        if not own:
+        rates = _service_rates(result, service, topic)
+        if not rates[0]:
             continue
-
-        def year(
-            first: bool,
-            own: float = own,
-            org: float = org,
-            dedupe: float = dedupe,
-            topic: str = topic,
-        ) -> float:
-            return (
-                _events(result, [topic], first_year=first) * own
-                + _events(result, [ORGANISATION_EVENTS.name], first_year=first) * org
-                + _events(result, everything, first_year=first) * dedupe
-            )  # fmt: skip
-
+        first = _service_year(result, topic, rates, first=True)
+        later = _service_year(result, topic, rates, first=False)
         lines.append(
-            f"| {service} | {own:,.0f} | {org:,.0f} | {dedupe:,.0f} "
-            f"| {_gb(year(True) * SCALES['county'])} | {_gb(year(True) * SCALES['province'])} "
-            f"| {_gb(year(False) * SCALES['province'])} |"
+            f"| {service} | {rates[0]:,.0f} | {rates[1]:,.0f} | {rates[2]:,.0f} "
+            f"| {_gb(first * SCALES['county'])} | {_gb(first * SCALES['province'])} "
+            f"| {_gb(later * SCALES['province'])} |"
         )
-    first, later = projections_bytes(result)
+    first_p, later_p = projections_bytes(result)
     lines.append(
-        f"| projections | (per view below) | | | {_gb(first * SCALES['county'])} "
-        f"| {_gb(first * SCALES['province'])} | {_gb(later * SCALES['province'])} |"
+        f"| projections | (per view below) | | | {_gb(first_p * SCALES['county'])} "
+        f"| {_gb(first_p * SCALES['province'])} | {_gb(later_p * SCALES['province'])} |"
     )
     return lines
 

@@ -43,7 +43,7 @@ DEPARTMENT_OF = {
     "neighbour_dispute": "justice",
     "other": "civil_affairs",
 }
-ACTIVITY_KINDS = (
+ACTIVITY_KINDS: tuple[vo.ActivityKind, ...] = (
     "free_clinic",
     "anti_fraud_talk",
     "anti_drug_talk",
@@ -51,12 +51,20 @@ ACTIVITY_KINDS = (
     "clean_up",
     "elderly_visit",
 )
-AREAS = ("reception", "elderly_home", "youth_home", "children_home", "convenience_services")
+AREAS: tuple[vo.StationArea, ...] = (
+    "reception",
+    "elderly_home",
+    "youth_home",
+    "children_home",
+    "convenience_services",
+)
 SHIFTS = ((9, 12), (14, 17))
 SHIFT_HOURS = 3.0
 ACTIVITY_HOURS = 3.0
 CONFIRM_WITHIN = timedelta(days=7)  # the requests service's GRASSROOTS_CONFIRM_WITHIN default
 Deadline = Literal["response", "resolution"]
+CloseReason = Literal["rated", "not_confirmed", "reopened_too_often"]
+Role = Literal["residence", "contact"]
 
 
 def poisson(rng: random.Random, mean: float) -> int:
@@ -257,14 +265,14 @@ class _Request(_Story):
         if rating != "dissatisfied" and resolver == "member":
             self.points(t, by, "award", 3, "satisfied_rating")
 
-    def _close(self, t: datetime, outcome: rq.Outcome, reason: str) -> None:
+    def _close(self, t: datetime, outcome: rq.Outcome, reason: CloseReason) -> None:
         self.add(
             t,
             rq.RequestClosed(
                 request_id=self.rid,
                 community_id=self.c,
                 outcome=outcome,
-                reason=reason,  # type: ignore[arg-type]
+                reason=reason,
                 closed_at=t,
             ),
             self.rid,
@@ -386,7 +394,7 @@ class _Activity(_Story):
                 activity_id=activity,
                 community_id=c,
                 team_id=team,
-                kind=rng.choice(ACTIVITY_KINDS),  # type: ignore[arg-type]
+                kind=rng.choice(ACTIVITY_KINDS),
                 title="社区志愿服务活动",
                 starts_at=begin,
                 ends_at=end,
@@ -474,7 +482,7 @@ class _Rota(_Story):
         slots = [
             vo.ShiftSlot(
                 slot_id=new_id(rng),
-                area=area,  # type: ignore[arg-type]
+                area=area,
                 starts_at=datetime.combine(saturday + timedelta(days=d), time(b), tzinfo=CST),
                 ends_at=datetime.combine(saturday + timedelta(days=d), time(e), tzinfo=CST),
             )
@@ -572,15 +580,16 @@ class _Life(_Story):
         for m in self.roster.in_service:
             if self.rng.random() >= 1 / 365:
                 continue
-            member, contact = m.member_id, m.contact
-            at = moment(self.rng, on)
-            for role, community in (("residence", self.c), ("contact", contact)):
+            assert m.contact is not None  # the roster's in-service members have one
+            member, at = m.member_id, moment(self.rng, on)
+            both: tuple[tuple[Role, str], ...] = (("residence", self.c), ("contact", m.contact))
+            for role, community in both:
                 self.add(
                     at,
                     members.MemberReported(
                         member_id=member,
                         community_id=community,
-                        role=role,  # type: ignore[arg-type]
+                        role=role,
                         reported_on=on,
                         period=on.year,
                     ),

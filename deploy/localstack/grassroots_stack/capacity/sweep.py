@@ -46,6 +46,8 @@ class ViewSweep:
         n = len(xs)
         mx, my = sum(xs) / n, sum(ys) / n
         sxx = sum((x - mx) ** 2 for x in xs)
+        if not sxx:  # one batch size only (a view with few events): no slope to fit
+            return my, 0.0
         slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
         return max(0.0, my - slope * mx), slope
 

@@ -43,7 +43,7 @@ class Published:
 
 def partition_of(key: bytes, partitions: int) -> int:
     """Kafka's default partitioner (the Java client's and aiokafka's) for a keyed record."""
-    return (murmur2(key) & 0x7FFFFFFF) % partitions
+    return (int(murmur2(key)) & 0x7FFFFFFF) % partitions
 
 
 class Timeline:
