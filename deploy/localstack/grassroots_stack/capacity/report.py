@@ -335,7 +335,8 @@ def markdown(result: dict[str, Any], root: Path) -> str:
         f"Derived by `grassroots capacity report` from bench/results/capacity.json, measured "
         f"{m['measured_at']} on {m['cpus']} CPUs ({m['machine']}, CPython {m['python']}), "
         f"load average {m['load_average_before'][0]} before and {m['load_average_after'][0]} "
-        "after: shared with other stacks. County: "
+        "after (the stack and the simulation alone make about 2; more means other work shared "
+        "the cores). County: "
         f"{SCALES['county']} communities; province: {SCALES['province']:,}.",
         "",
         "## Events per topic",
