@@ -65,7 +65,9 @@ def start(
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
-        env={**os.environ, **(env or {})},
+        # Unbuffered, as the image runs them: a process killed with SIGKILL (chaos, a
+        # crash) would otherwise take its last lines of log with it.
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         cwd=cwd,
         start_new_session=True,  # survives the `make up` shell; stopped by `make down`
     )

@@ -8,7 +8,9 @@ staff work that a real county does days ahead.
 
 from __future__ import annotations
 
+import asyncio
 import random
+import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ SLOTS_PER_ROTA = 200  # the most one opening may hold
 SLOT_MINUTES = 10  # a weekend holds 288 such shifts, none overlapping
 POINTS_PER_GRANT = 500  # the most one manual entry may give
 ITEM_STOCK = 100_000
+READ_MODEL_WAIT_S = 30.0  # how long a just-opened rota may take to show
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,13 +137,32 @@ class Stocker:
             staff = self._tokens.staff(community)
             path = f"/communities/{community}/rota/{saturday.isoformat()}/shifts"
             rota = (await self._post(http, "volunteering", path, staff, {"slots": slots})).json()
-            shown = await http.get(
+            shown = await self._rota_shown(http, community, saturday, staff)
+            queue.extend(open_shifts(rota["id"], shown, homes, self._rng))
+
+    async def _rota_shown(
+        self, http: httpx.AsyncClient, community: str, saturday: date, staff: str
+    ) -> list[dict[str, Any]]:
+        """The weekend's slots once the service's read model lists those just opened: it
+        trails the append, and reading it too soon would find no shift to queue (so the
+        caller would open weekend after weekend)."""
+        deadline = time.monotonic() + READ_MODEL_WAIT_S
+        while True:
+            answer = await http.get(
                 self._county.urls["volunteering"] + f"/communities/{community}/rota",
                 params={"weekend": saturday.isoformat()},
                 headers={"Authorization": f"Bearer {staff}"},
             )
-            shown.raise_for_status()
-            queue.extend(open_shifts(rota["id"], shown.json()["slots"], homes, self._rng))
+            answer.raise_for_status()
+            slots: list[dict[str, Any]] = answer.json()["slots"]
+            if len(slots) >= SLOTS_PER_ROTA:
+                return slots
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"the rota of {community} for {saturday} listed {len(slots)} of the"
+                    f" {SLOTS_PER_ROTA} shifts opened, {READ_MODEL_WAIT_S:.0f} s after opening"
+                )
+            await asyncio.sleep(0.2)
 
     async def _shelf(
         self, http: httpx.AsyncClient, pools: Pools, community: str, wanted: int
