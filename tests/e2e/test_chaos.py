@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from grassroots_stack import processes
 from grassroots_stack.chaos.scenarios import Plan, chosen
-from grassroots_stack.chaos.trial import county_mix, run_scenario
+from grassroots_stack.chaos.trial import county_mix, heal, run_scenario
 from grassroots_stack.layout import Layout, load_layout
 from grassroots_stack.load.mix import CountyMix
 
@@ -31,6 +31,14 @@ async def prepared(stack: Any) -> AsyncIterator[tuple[Layout, CountyMix]]:
     mix = await CountyMix.prepare(layout, seed=9, retry_for=SHORT.retry_for)
     yield layout, mix
     await mix.close()
+
+
+@pytest.fixture(autouse=True)
+async def healed(prepared: tuple[Layout, CountyMix]) -> AsyncIterator[None]:
+    """A scenario stopped half-way (by the timeout) can leave the service it killed down;
+    every test after this file needs the whole stack, so start whatever is not running."""
+    yield
+    await heal(prepared[0])
 
 
 @pytest.mark.parametrize("name", ["malformed-messages", "kill-points"])
