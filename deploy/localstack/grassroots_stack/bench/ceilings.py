@@ -86,9 +86,11 @@ async def raw_insert(pool: asyncpg.Pool) -> Callable[[int, int], Awaitable[None]
 
 
 @asynccontextmanager
-async def scratch_database(layout: Layout, connections: int) -> AsyncIterator[asyncpg.Pool]:
-    """A throw-away database on the stack's server, dropped afterwards."""
-    name = f"bench_{uuid.uuid4().hex[:8]}"
+async def scratch_database(
+    layout: Layout, connections: int, *, prefix: str = "bench", keep: bool = False
+) -> AsyncIterator[asyncpg.Pool]:
+    """A throw-away database on the stack's server, dropped afterwards unless `keep`."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(postgres.admin_dsn(layout))
     await admin.execute(f'CREATE DATABASE "{name}"')
     pool = await create_pool(
@@ -98,7 +100,8 @@ async def scratch_database(layout: Layout, connections: int) -> AsyncIterator[as
         yield pool
     finally:
         await pool.close()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not keep:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
 
 

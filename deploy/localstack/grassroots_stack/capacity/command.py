@@ -10,7 +10,6 @@ import os
 import platform
 import random
 import time
-import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemaining
 from rich.table import Table
 
 from grassroots_stack import kafka, postgres
+from grassroots_stack.bench.ceilings import scratch_database
 from grassroots_stack.capacity import grow, kafka_path, latency, report, stack_figures, sweep
 from grassroots_stack.capacity.places import Place, places
 from grassroots_stack.capacity.province import Window, daily, onboarding, rosters
@@ -181,12 +181,9 @@ async def _postgres_settings(pool: asyncpg.Pool) -> dict[str, str]:
 
 
 async def run(layout: Layout, plan: Plan, *, quick: bool, keep: bool) -> dict[str, Any]:
-    name = f"capacity_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres.admin_dsn(layout))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    pool = await create_pool(postgres.service_dsn(layout, name), min_size=2, max_size=8)
     load_before = os.getloadavg()
-    try:
+    async with scratch_database(layout, 4, prefix="capacity", keep=keep) as pool:
+        name = str(await pool.fetchval("SELECT current_database()"))
         await migrate(pool, MIGRATIONS)
         rounds = 2 if quick else 3
         expected = expected_events(plan)
@@ -229,11 +226,6 @@ async def run(layout: Layout, plan: Plan, *, quick: bool, keep: bool) -> dict[st
         result["kafka_path"] = await _through_kafka(layout, pool, plan, quick)
         result["grown"] = await _grown(pool, sim, 1 if quick else GROW_COPIES, rounds)
         result["postgres"] = await _postgres_settings(pool)
-    finally:
-        await pool.close()
-        if not keep:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
     try:
         result["stack"] = await stack_figures.measure(layout)
     except (OSError, asyncpg.PostgresError, LookupError) as exc:
@@ -271,35 +263,29 @@ def _print(result: dict[str, Any]) -> None:
 
 async def kafka_only(layout: Layout, plan: Plan, quick: bool) -> dict[str, object]:
     """The Kafka path alone, into a database of its own."""
-    name = f"capacity_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres.admin_dsn(layout))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    pool = await create_pool(postgres.service_dsn(layout, name), min_size=2, max_size=12)
-    try:
+    async with scratch_database(layout, 8, prefix="capacity") as pool:
         await migrate(pool, MIGRATIONS)
         return await _through_kafka(layout, pool, plan, quick)
-    finally:
-        await pool.close()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+
+
+def _amend(target: Path, key: str, figures: dict[str, object]) -> None:
+    """Adds (or replaces) one part of a run's results, stamped with when it was measured."""
+    result = json.loads(target.read_text())
+    result[key] = figures | {"measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
 
 
 def main_kafka(layout: Layout, *, quick: bool) -> int:
-    """Adds (or replaces) the Kafka path's figures in the results, then reports."""
+    """The Kafka path's figures into the results, then the report."""
     plan = plan_for(communities=None, days=1, history_days=None, quick=quick)
-    target = (
-        layout.root / "bench" / "results" / ("capacity-quick.json" if quick else "capacity.json")
-    )
-    result = json.loads(target.read_text())
-    result["kafka_path"] = asyncio.run(kafka_only(layout, plan, quick))
-    result["kafka_path"]["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    figures = asyncio.run(kafka_only(layout, plan, quick))
+    _amend(report.results_file(layout.root, quick=quick), "kafka_path", figures)
     return report.main(layout.root, quick=quick)
 
 
 async def grow_only(layout: Layout, database: str, copies: int) -> dict[str, object]:
     """Grows a kept simulation database (`simulate --keep`) and times the dashboard."""
-    result = json.loads((layout.root / "bench" / "results" / "capacity.json").read_text())
+    result = json.loads(report.results_file(layout.root, quick=False).read_text())
     p = result["plan"]
     plan = Plan(
         communities=p["communities"],
@@ -317,11 +303,8 @@ async def grow_only(layout: Layout, database: str, copies: int) -> dict[str, obj
 
 
 def main_grow(layout: Layout, *, database: str, copies: int) -> int:
-    target = layout.root / "bench" / "results" / "capacity.json"
     grown = asyncio.run(grow_only(layout, database, copies))
-    result = json.loads(target.read_text())
-    result["grown"] = grown | {"measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
-    target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    _amend(report.results_file(layout.root, quick=False), "grown", grown)
     return report.main(layout.root)
 
 
@@ -336,9 +319,8 @@ def main(
 ) -> int:
     plan = plan_for(communities=communities, days=days, history_days=history_days, quick=quick)
     result = asyncio.run(run(layout, plan, quick=quick, keep=keep))
-    out = layout.root / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / ("capacity-quick.json" if quick else "capacity.json")
+    target = report.results_file(layout.root, quick=quick)
+    target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     _print(result)
     console.print(f"wrote {Path(target).relative_to(layout.root)}")

@@ -372,10 +372,15 @@ def markdown(result: dict[str, Any], root: Path) -> str:
     return "\n".join(sections)
 
 
-def main(root: Path, *, quick: bool = False) -> int:
+def results_file(root: Path, *, quick: bool, suffix: str = ".json") -> Path:
+    """bench/results/capacity.json, or capacity-quick.json for smoke runs (not committed)."""
     name = "capacity-quick" if quick else "capacity"
-    result = json.loads((root / "bench" / "results" / f"{name}.json").read_text())
+    return root / "bench" / "results" / f"{name}{suffix}"
+
+
+def main(root: Path, *, quick: bool = False) -> int:
+    result = json.loads(results_file(root, quick=quick).read_text())
     text = markdown(result, root)
-    (root / "bench" / "results" / f"{name}.md").write_text(text)
+    results_file(root, quick=quick, suffix=".md").write_text(text)
     print(text)
     return 0

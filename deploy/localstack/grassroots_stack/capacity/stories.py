@@ -29,20 +29,10 @@ from grassroots_stack.capacity.scale import (
     REQUEST_OUTCOMES,
     DailyRates,
 )
+from grassroots_stack.demo.requests_traffic import DEPARTMENT_OF  # the demo's routing
 
 CST = CHINA_STANDARD_TIME
 HOURS = tuple(range(24))
-DEPARTMENT_OF = {
-    "safety": "public_security",
-    "utilities": "housing",
-    "repairs": "housing",
-    "sanitation": "urban_management",
-    "elderly_care": "civil_affairs",
-    "health": "health",
-    "paperwork": "administrative_approval",
-    "neighbour_dispute": "justice",
-    "other": "civil_affairs",
-}
 ACTIVITY_KINDS: tuple[vo.ActivityKind, ...] = (
     "free_clinic",
     "anti_fraud_talk",
