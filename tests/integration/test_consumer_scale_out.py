@@ -18,8 +18,13 @@ from tests.support.tally import TALLY_MIGRATION
 pytestmark = pytest.mark.integration
 
 PARTITIONS = 6
-EVENTS = 3000
-CHUNK = 100
+# The stream runs until the test ends it; the cap only bounds a run gone wrong. At 50 a
+# chunk and 0.1 s between chunks it lasts at least a minute, however slow the machine.
+MAX_EVENTS = 30_000
+CHUNK = 50
+# Applied before the kill, and again by the survivors after it.
+BEFORE_KILL = 750
+AFTER_KILL = 750
 
 
 async def test_a_consumer_killed_mid_stream_hands_over_its_partitions_losing_and_doubling_nothing(
@@ -37,30 +42,40 @@ async def test_a_consumer_killed_mid_stream_hands_over_its_partitions_losing_and
             for i in range(3)
         ]
         try:
+            stop = asyncio.Event()
             streaming = asyncio.create_task(
                 produce_ticks(
                     stack.kafka,
                     topic,
                     security,
-                    events=EVENTS,
+                    events=MAX_EVENTS,
                     counters=20,
                     chunk=CHUNK,
                     pause_s=0.1,
+                    until=stop,
                 )
             )
 
-            async def well_under_way() -> bool:
-                return int(await pool.fetchval("SELECT count(*) FROM tally")) >= EVENTS // 4
+            async def applied() -> int:
+                return int(await pool.fetchval("SELECT count(*) FROM tally"))
 
-            await wait_for(well_under_way, timeout=120)
+            async def applied_at_least(n: int) -> bool:
+                return await applied() >= n
+
+            await wait_for(lambda: applied_at_least(BEFORE_KILL), timeout=180)
             assert not streaming.done(), "the stream still flows when the instance dies"
             victim = instances[0]
             victim.send_signal(signal.SIGKILL)
             assert await wait_exit(victim) == -signal.SIGKILL
-            await streaming
+            at_kill = await applied()
+
+            await wait_for(lambda: applied_at_least(at_kill + AFTER_KILL), timeout=180)
+            assert not streaming.done(), "the survivors applied events streamed after the kill"
+            stop.set()
+            sent = await streaming
 
             async def all_committed() -> bool:
-                return await committed(stack.kafka, group, topic, security) == EVENTS
+                return await committed(stack.kafka, group, topic, security) == sent
 
             await wait_for(all_committed, timeout=180)
             assert all(p.poll() is None for p in instances[1:]), "the others kept running"
@@ -70,7 +85,7 @@ async def test_a_consumer_killed_mid_stream_hands_over_its_partitions_losing_and
 
         total = await pool.fetchval("SELECT count(*) FROM tally")
         distinct = await pool.fetchval("SELECT count(DISTINCT event_id) FROM tally")
-        assert (total, distinct) == (EVENTS, EVENTS)
+        assert (total, distinct) == (sent, sent)
         per_partition = await pool.fetch(
             'SELECT partition, count(*) AS n, max("offset") AS last FROM tally GROUP BY 1'
         )

@@ -101,12 +101,17 @@ async def produce_ticks(
     counters: int,
     chunk: int | None = None,
     pause_s: float = 0.0,
-) -> None:
-    """`events` Ticked events over `counters` counters (each its own community, so its own
-    key), flushed every `chunk` events with a pause between: a stream still flowing."""
+    until: asyncio.Event | None = None,
+) -> int:
+    """Up to `events` Ticked events over `counters` counters (each its own community, so
+    its own key), flushed every `chunk` events with a pause between: a stream still
+    flowing. With `until`, the stream stops at the first chunk boundary after it is set,
+    so a test decides when the stream ends instead of racing a fixed count. Returns how
+    many were sent."""
     public = public_ticked(topic)
     producer = reliable_producer(bootstrap, client_id="test-ticks", security=security)
     await producer.start()
+    sent = 0
     try:
         for i in range(events):
             cid, n = f"counter-{i % counters}", i // counters + 1
@@ -125,12 +130,16 @@ async def produce_ticks(
             await producer.send(
                 record.topic, record.value, key=record.key, headers=list(record.headers)
             )
-            if chunk and (i + 1) % chunk == 0:
+            sent = i + 1
+            if chunk and sent % chunk == 0:
                 await producer.flush()
+                if until is not None and until.is_set():
+                    break
                 await asyncio.sleep(pause_s)
         await producer.flush()
     finally:
         await producer.stop()
+    return sent
 
 
 async def committed(bootstrap: str, group: str, topic: str, security: KafkaSecurity) -> int:
