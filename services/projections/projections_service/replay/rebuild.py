@@ -53,6 +53,7 @@ class RebuildReport:
     undecodable: int = 0
     seconds: float = 0.0
     swap_ms: float = 0.0
+    swap_attempts: int = 0
     tables: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
 
@@ -113,7 +114,7 @@ async def rebuild(
                     await shadow.apply(conn, events)
                 on_progress(Progress(view.name, "replaying", reader.read, reader.total))
             on_progress(Progress(view.name, "swapping", reader.read, reader.total))
-            report.swap_ms, report.tables, bad = await _swap(conn, shadow, reader)
+            report.swap_ms, report.tables, bad = await _swap(conn, shadow, reader, report)
             report.undecodable += bad
         except BaseException:
             with contextlib.suppress(*INFRASTRUCTURE_ERRORS, asyncpg.PostgresError):
@@ -136,18 +137,20 @@ async def rebuild(
         events=report.events_read,
         seconds=round(report.seconds, 2),
         swap_ms=round(report.swap_ms, 1),
+        swap_attempts=report.swap_attempts,
         failures=len(report.failures),
     )
     return report
 
 
 async def _swap(
-    conn: asyncpg.Connection, shadow: Shadow, reader: TopicReader
+    conn: asyncpg.Connection, shadow: Shadow, reader: TopicReader, report: RebuildReport
 ) -> tuple[float, list[str], int]:
-    """Catch up and swap in one transaction; retried when it deadlocks with the live
-    consumer (both write the live dedupe table)."""
+    """Catch up and swap in one transaction; retried when a lock is not had in time
+    (lock_timeout) or PostgreSQL breaks a deadlock by aborting the swap."""
     pending: list[ConsumerRecord] = []
     for attempt in range(1, _SWAP_ATTEMPTS + 1):
+        report.swap_attempts = attempt
         applied, failures = shadow.applied, len(shadow.failures)
         try:
             began = time.perf_counter()
@@ -173,6 +176,11 @@ async def _swap_once(
     pending: list[ConsumerRecord],
 ) -> list[str]:
     await conn.execute("SET LOCAL lock_timeout = '10s'")
+    # The live consumer claims events in the dedupe table, then writes the view's tables;
+    # the swap takes its locks in that order too, or each waits on the other. This mode
+    # lets batches in flight finish and holds new ones (of every view: the table is
+    # shared) until the commit, which is the swap's few milliseconds to a second.
+    await conn.execute(f"LOCK TABLE public.{DEDUPE_TABLE} IN SHARE ROW EXCLUSIVE MODE")
     tables = await shadow.tables(conn)
     live = [
         r["tablename"]
