@@ -10,6 +10,7 @@ grassroots bench store                              write-path, relay and consum
 grassroots bench e2e [--quick]                      the county mix at rising rates, end to end
 grassroots chaos [--quick] [--scenario NAME ...]    faults under load; nothing lost or doubled?
 grassroots capacity simulate [--communities N] [--days D] [--quick]   province-scale projections
+grassroots capacity double-report [--quick]         the overview's double report at province scale
 grassroots capacity report [--quick]                county and province figures, as markdown
 grassroots agencies add|rotate|remove NAME [--actor WHO]   an outside agency's Kafka access
 grassroots agencies list | log                      who may read the public topics, and history
@@ -330,6 +331,12 @@ def cmd_capacity_grow(args: argparse.Namespace) -> int:
     return capacity.main_grow(load_layout(), database=args.database, copies=args.copies)
 
 
+def cmd_capacity_double_report(args: argparse.Namespace) -> int:
+    from grassroots_stack.capacity import command as capacity
+
+    return capacity.main_double_report(load_layout(), quick=args.quick, counties=args.counties)
+
+
 def cmd_capacity_report(args: argparse.Namespace) -> int:
     from grassroots_stack.capacity import report
 
@@ -511,6 +518,18 @@ def parser() -> argparse.ArgumentParser:
     grw.add_argument("--database", required=True, help="the database `simulate --keep` left")
     grw.add_argument("--copies", type=int, default=4)
     grw.set_defaults(func=cmd_capacity_grow)
+    dbl = cap.add_parser(
+        "double-report",
+        help="the county overview's double-report statements on tables of a province's "
+        "proportions (122 counties); adds the figures to bench/results/capacity.json",
+    )
+    dbl.add_argument("--quick", action="store_true", help="4 counties, capacity-quick.json")
+    dbl.add_argument(
+        "--counties",
+        type=int,
+        help="this many counties instead (1: the county alone); printed, not written",
+    )
+    dbl.set_defaults(func=cmd_capacity_double_report)
     rep = cap.add_parser(
         "report",
         help="the county and province figures from bench/results/capacity.json, as markdown "

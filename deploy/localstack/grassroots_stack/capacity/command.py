@@ -26,10 +26,18 @@ from rich.table import Table
 
 from grassroots_stack import kafka, postgres
 from grassroots_stack.bench.ceilings import scratch_database
-from grassroots_stack.capacity import grow, kafka_path, latency, report, stack_figures, sweep
+from grassroots_stack.capacity import (
+    double_report,
+    grow,
+    kafka_path,
+    latency,
+    report,
+    stack_figures,
+    sweep,
+)
 from grassroots_stack.capacity.places import Place, places
 from grassroots_stack.capacity.province import Window, daily, onboarding, rosters
-from grassroots_stack.capacity.scale import PROVINCE_COMMUNITIES, Province
+from grassroots_stack.capacity.scale import PROVINCE_COMMUNITIES, PROVINCE_COUNTIES, Province
 from grassroots_stack.capacity.simulation import PhaseResult, Plan, Simulation, midnight
 from grassroots_stack.capacity.sizes import TableSize, database_bytes, dedupe_rows, view_sizes
 from grassroots_stack.capacity.timeline import Published, Timeline
@@ -306,6 +314,62 @@ def main_grow(layout: Layout, *, database: str, copies: int) -> int:
     grown = asyncio.run(grow_only(layout, database, copies))
     _amend(report.results_file(layout.root, quick=False), "grown", grown)
     return report.main(layout.root)
+
+
+async def double_report_only(layout: Layout, shape: double_report.Shape) -> dict[str, Any]:
+    """The overview's growing statements on tables of a province's proportions, in a
+    database of their own (dropped afterwards)."""
+    year = double_report.this_year()
+    load_before = os.getloadavg()
+    async with scratch_database(layout, 2, prefix="capacity") as pool:
+        await migrate(pool, MIGRATIONS)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} counties"),
+            TimeRemainingColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task("members and reports", total=shape.counties)
+            began = time.perf_counter()
+            async with pool.acquire() as conn:
+                rows = await double_report.build(
+                    conn, shape, year, lambda n: bar.update(task, completed=n)
+                )
+            built_s = time.perf_counter() - began
+        timed = await double_report.time_county(pool, shape, year)
+    return {
+        "counties": shape.counties,
+        "communities": shape.counties * shape.per_county,
+        "county_share": round(1 / shape.counties, 4),
+        "years_of_reports": shape.years,
+        **rows,
+        "build_s": round(built_s, 1),
+        **timed,
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def main_double_report(layout: Layout, *, quick: bool, counties: int | None) -> int:
+    """Writes into the results only at the province's size (not --quick, no --counties)."""
+    shape = double_report.Shape(counties=counties or (4 if quick else PROVINCE_COUNTIES))
+    figures = asyncio.run(double_report_only(layout, shape))
+    console.print(
+        f"{figures['communities']:,} communities, {figures['members']:,} members,"
+        f" {figures['reports']:,} reports ({figures['bytes'] / 2**20:,.0f} MiB) in"
+        f" {figures['build_s']} s; one county ({figures['county_share']:.1%} of the rows):"
+        f" reporting_in {figures['reporting_in_ms']} ms,"
+        f" members_registered {figures['members_registered_ms']} ms"
+        f" (medians of {figures['rounds']})"
+    )
+    for statement, reads in figures["plans"].items():
+        console.print(f"  {statement}: {'; '.join(reads)}")
+    target = report.results_file(layout.root, quick=quick)
+    if target.exists() and counties is None:
+        _amend(target, "double_report", figures)
+        console.print(f"added to {target.relative_to(layout.root)}")
+    return 0
 
 
 def main(

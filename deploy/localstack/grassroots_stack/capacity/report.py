@@ -298,6 +298,29 @@ def latency_table(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def double_report_lines(result: dict[str, Any]) -> list[str]:
+    """`grassroots capacity double-report`: the overview's two statements that grew, on
+    tables of a province's proportions."""
+    d = result.get("double_report")
+    if not d:
+        return ["Not measured: `grassroots capacity double-report`."]
+    plans = "; ".join(f"{k}: {', '.join(v)}" for k, v in d["plans"].items())
+    return [
+        f"{d['communities']:,} communities ({d['counties']} counties), {d['members']:,} members,"
+        f" {d['reports']:,} reports over {d['years_of_reports']} years"
+        f" ({_gb(d['bytes'])}); one county is {d['county_share']:.1%} of the rows."
+        f" Load average {d['load_average_before'][0]} before, {d['load_average_after'][0]}"
+        " after.",
+        "",
+        "| statement, one county | median ms |",
+        "| --- | ---: |",
+        f"| the double report (`reporting_in`) | {d['reporting_in_ms']} |",
+        f"| members per community (`members_registered`) | {d['members_registered_ms']} |",
+        "",
+        f"Plans: {plans}. Sequential scans: {', '.join(d['sequential_scans']) or 'none'}.",
+    ]
+
+
 def instances(result: dict[str, Any], root: Path) -> list[str]:
     """Instances per service at the province's peak, from per-instance figures: the HTTP
     bench (commands/s through one requests service), and the sweep's ceilings."""
@@ -367,6 +390,9 @@ def markdown(result: dict[str, Any], root: Path) -> str:
         "",
         "## Dashboard",
         *latency_table(result),
+        "",
+        "### The county overview's double report at a province's proportions",
+        *double_report_lines(result),
         "",
     ]
     return "\n".join(sections)

@@ -369,28 +369,34 @@ async def reporting(db: Db, community_id: str, period: int) -> Reporting:
     return (await reporting_in(db, [community_id], period))[community_id]
 
 
+# The double report of many communities in one statement: the county overview asked once
+# per community, a few hundred round trips for a county. At a province's proportions the
+# reports are read through their key (`grassroots capacity double-report`).
+REPORTING_IN_SQL = """
+SELECT m.community_id,
+       count(*) AS in_service,
+       count(r.member_id) AS residence,
+       count(c.member_id) AS contact,
+       count(*) FILTER (WHERE r.member_id IS NOT NULL AND c.member_id IS NOT NULL) AS both
+FROM pj_org_members m
+LEFT JOIN pj_org_reports r
+  ON r.community_id = m.community_id AND r.member_id = m.member_id AND r.period = $2
+LEFT JOIN pj_org_reports c
+  ON c.community_id = m.contact_community_id AND c.member_id = m.member_id
+ AND c.period = $2
+WHERE m.community_id = ANY($1::text[]) AND m.kind = 'in_service'
+GROUP BY 1
+"""
+
+# Party members of every kind living in each community (the per-member denominators).
+MEMBERS_REGISTERED_SQL = (
+    "SELECT community_id, count(*) AS n FROM pj_org_members"
+    " WHERE community_id = ANY($1::text[]) AND kind <> '' GROUP BY 1"
+)
+
+
 async def reporting_in(db: Db, community_ids: list[str], period: int) -> dict[str, Reporting]:
-    """The double report of many communities in one statement: the county overview asked
-    once per community, a few hundred round trips for a county."""
-    rows = await db.fetch(
-        """
-        SELECT m.community_id,
-               count(*) AS in_service,
-               count(r.member_id) AS residence,
-               count(c.member_id) AS contact,
-               count(*) FILTER (WHERE r.member_id IS NOT NULL AND c.member_id IS NOT NULL) AS both
-        FROM pj_org_members m
-        LEFT JOIN pj_org_reports r
-          ON r.community_id = m.community_id AND r.member_id = m.member_id AND r.period = $2
-        LEFT JOIN pj_org_reports c
-          ON c.community_id = m.contact_community_id AND c.member_id = m.member_id
-         AND c.period = $2
-        WHERE m.community_id = ANY($1::text[]) AND m.kind = 'in_service'
-        GROUP BY 1
-        """,
-        community_ids,
-        period,
-    )
+    rows = await db.fetch(REPORTING_IN_SQL, community_ids, period)
     found = {
         r["community_id"]: Reporting(
             period=period,
@@ -405,12 +411,7 @@ async def reporting_in(db: Db, community_ids: list[str], period: int) -> dict[st
 
 
 async def members_registered(db: Db, community_ids: list[str]) -> dict[str, int]:
-    """Party members of every kind living in each community (the per-member denominators)."""
-    rows = await db.fetch(
-        "SELECT community_id, count(*) AS n FROM pj_org_members"
-        " WHERE community_id = ANY($1::text[]) AND kind <> '' GROUP BY 1",
-        community_ids,
-    )
+    rows = await db.fetch(MEMBERS_REGISTERED_SQL, community_ids)
     return {r["community_id"]: int(r["n"]) for r in rows}
 
 
