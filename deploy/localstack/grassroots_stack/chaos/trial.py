@@ -156,14 +156,30 @@ async def run_scenario(
     layout: Layout, plan: Plan, scenario: Scenario, load: Load
 ) -> dict[str, Any]:
     started = time.monotonic()
+
+    def reached(phase: str) -> None:
+        # A trial stopped from outside (a test's timeout) leaves no row: these lines say
+        # how far it got and how long each phase took.
+        log.info(
+            "chaos.phase",
+            scenario=scenario.name,
+            phase=phase,
+            at_s=round(time.monotonic() - started, 1),
+        )
+
     found = Findings()
     ctx = Context(layout, plan, await stack_groups(layout), uuid.uuid4().hex[:8])
     await _settle(ctx, found, "behind before the scenario began")
+    reached("settled before")
     base = await totals.baseline(layout)
     letters_before = await poison.dead_letters(layout)
+    reached("baseline taken")
     under = await _under_fault(ctx, scenario, load, found)
+    reached("load and fault done")
     caught_up_s = await _settle(ctx, found, "did not catch up (wedged?)")
+    reached("caught up" if caught_up_s is not None else "catch-up timed out")
     verdicts = await check(layout, under.ledger)
+    reached("commands checked")
     found.notes += verdicts.notes + [f"{w}: {n}" for w, n in sorted(verdicts.wrong.items())]
     row = _row(scenario, under, verdicts)
     row["catch_up_s"] = round(caught_up_s, 1) if caught_up_s is not None else None
