@@ -116,10 +116,10 @@ async def _rotate(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     args = parser().parse_args(argv)
     configure_logging("requests-cli", "WARNING", "console")
-    return asyncio.run(_rotate(args, sys.stdout))
+    return asyncio.run(_rotate(args, out or sys.stdout))
 
 
 if __name__ == "__main__":
