@@ -5,6 +5,7 @@ grassroots stack down                               stop exactly what `up` start
 grassroots stack ps                                 what runs, with health
 grassroots stack test [--demo-scale S] [-- ARGS]    up, pytest ARGS, down if this started it
 grassroots projections rebuild [--view NAME]        replay views into fresh tables, then swap
+grassroots keys rotate                              a new personal-data master key, data re-wrapped
 grassroots token --role R [--county C] [--community ID_OR_NAME ...] [--subject ID_OR_ROLE]
 grassroots bench store                              write-path, relay and consumer figures
 grassroots bench e2e [--quick]                      the county mix at rising rates, end to end
@@ -29,7 +30,7 @@ from confluent_kafka import KafkaException
 from rich.console import Console
 from rich.table import Table
 
-from grassroots_stack import agencies, k8s, keys, services, stack
+from grassroots_stack import agencies, k8s, key_rotation, keys, services, stack
 from grassroots_stack.demo import dongan
 from grassroots_stack.kafka_access import KafkaAccess, public_topics
 from grassroots_stack.layout import Layout, load_layout
@@ -346,6 +347,11 @@ def cmd_projections_rebuild(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_keys_rotate(_args: argparse.Namespace) -> int:
+    """A new master key for residents' personal data; every data key re-wrapped under it."""
+    return key_rotation.rotate(load_layout(), console)
+
+
 def cmd_k8s(args: argparse.Namespace) -> int:
     """Prints the rendered manifests; nothing is sent to a cluster."""
     sys.stdout.write(k8s.render(k8s.target_dir(load_layout().root, args.target)))
@@ -416,6 +422,15 @@ def parser() -> argparse.ArgumentParser:
     )
     rb.add_argument("--view", action="append", help="a view (repeatable); default: every view")
     rb.set_defaults(func=cmd_projections_rebuild)
+
+    ks = sub.add_parser("keys", help="the local stack's secrets").add_subparsers(
+        dest="action", required=True
+    )
+    ks.add_parser(
+        "rotate",
+        help="a new personal-data master key: re-wrap every resident's data key, restart"
+        " requests (docs/personal-data.md)",
+    ).set_defaults(func=cmd_keys_rotate)
 
     kube = sub.add_parser(
         "k8s", help="print the Kubernetes manifests of deploy/k8s, rendered with kustomize"
