@@ -8,6 +8,7 @@ grassroots projections rebuild [--view NAME]        replay views into fresh tabl
 grassroots keys rotate                              a new personal-data master key, data re-wrapped
 grassroots token --role R [--county C] [--community ID_OR_NAME ...] [--subject ID_OR_ROLE]
 grassroots bench store                              write-path, relay and consumer figures
+grassroots bench key-rotation [--keys N]           rotate-master-key speed, scratch database
 grassroots bench e2e [--quick]                      the county mix at rising rates, end to end
 grassroots chaos [--quick] [--scenario NAME ...]    faults under load; nothing lost or doubled?
 grassroots capacity simulate [--communities N] [--days D] [--quick]   province-scale projections
@@ -288,6 +289,12 @@ def cmd_bench_store(args: argparse.Namespace) -> int:
     return bench_store.main(load_layout(), quick=args.quick)
 
 
+def cmd_bench_key_rotation(args: argparse.Namespace) -> int:
+    from grassroots_stack.bench import key_rotation as bench_key_rotation
+
+    return bench_key_rotation.main(load_layout(), keys=args.keys, batch_size=args.batch_size)
+
+
 def cmd_bench_requests(args: argparse.Namespace) -> int:
     from grassroots_stack.bench import requests as bench_requests
 
@@ -461,6 +468,12 @@ def parser() -> argparse.ArgumentParser:
     bs = bench.add_parser("store", help="write path, raw PostgreSQL ceiling, relay, consumer")
     bs.add_argument("--quick", action="store_true", help="smaller run, for a smoke check")
     bs.set_defaults(func=cmd_bench_store)
+    bk = bench.add_parser(
+        "key-rotation", help="rotate-master-key on N subject keys in a scratch database"
+    )
+    bk.add_argument("--keys", type=int, default=100_000)
+    bk.add_argument("--batch-size", type=int, default=1000)
+    bk.set_defaults(func=cmd_bench_key_rotation)
     br = bench.add_parser(
         "requests", help="a request's life over HTTP: submit, claim, resolve, rate"
     )
