@@ -13,6 +13,7 @@ it finds `personal-data.previous.key` and resumes instead of making another key.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -20,10 +21,11 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 from grassroots_eventkit.personal.cipher import new_master_key_text
 from rich.console import Console
 
-from grassroots_stack import keys, processes, services
+from grassroots_stack import keys, postgres, processes, services
 from grassroots_stack.layout import Layout, ServicePlan
 
 # The services that keep personal data (ServiceSpec.personal_data).
@@ -32,6 +34,11 @@ WITH_PERSONAL_DATA = ("requests",)
 
 def rotate(layout: Layout, console: Console) -> int:
     plans = [layout.service(name) for name in WITH_PERSONAL_DATA]
+    for plan in plans:
+        problem = asyncio.run(_not_rotatable(layout, plan))
+        if problem and not layout.personal_data_previous_key.exists():
+            console.print(f"[red]nothing changed[/red]: {problem}")
+            return 2
     backup = _begin(layout)
     if backup is None:
         console.print("resuming the unfinished rotation (personal-data.previous.key is there)")
@@ -53,6 +60,20 @@ def rotate(layout: Layout, console: Console) -> int:
     layout.personal_data_previous_key.unlink()
     _restart(layout, plans, console, "holding only the new key")
     return 0
+
+
+async def _not_rotatable(layout: Layout, plan: ServicePlan) -> str | None:
+    """Why the service's database cannot be rotated now, checked before any file changes."""
+    try:
+        conn = await asyncpg.connect(postgres.service_dsn(layout, plan.name), timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        return f"{plan.name}'s database is not reachable ({exc}): `grassroots stack up` first"
+    try:
+        if await conn.fetchval("SELECT to_regclass('ek_master_key_check')") is None:
+            return f"{plan.name} has never started with a master key: nothing to rotate"
+    finally:
+        await conn.close()
+    return None
 
 
 def _begin(layout: Layout) -> Path | None:
