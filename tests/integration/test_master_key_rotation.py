@@ -239,3 +239,26 @@ async def test_the_command_rotates_reports_figures_then_says_already_rotated(
         code, out = await _in_process(monkeypatch, dsn, as_service)
         assert code == 0
         assert f"already rotated: the database's master key is {_key(texts['b']).key_id}" in out
+
+
+async def test_subjects_erased_while_the_rotation_runs_stay_erased(stack):
+    a, b = _key(_text()), _key(_text())
+    async with fresh_database(stack, extra=KEY_VAULT_MIGRATIONS) as (_, pool):
+        vault = KeyVault(pool, a, cache_s=0)
+        await vault.keys_for_sealing(BULK[:1000])
+        erased = [BULK[10], BULK[900]]  # one in a batch already re-wrapped, one not yet
+        pending: list[asyncio.Task[bool]] = []
+
+        def erase_after_first_batch(done: int, total: int) -> None:
+            if done == 200 and not pending:
+                pending.extend(asyncio.create_task(vault.erase(s)) for s in erased)
+
+        await rotate(pool, a, b, batch_size=200, on_progress=erase_after_first_batch)
+        assert await asyncio.gather(*pending) == [True, True]
+        rows = await pool.fetch(
+            "SELECT wrapped_key FROM ek_subject_keys WHERE subject_id = ANY($1)",
+            erased,
+        )
+        assert [r["wrapped_key"] for r in rows] == [None, None]
+        assert await KeyVault(pool, b, cache_s=0).keys_for_opening(erased) == dict.fromkeys(erased)
+        assert await _key_ids(pool) == {b.key_id: 998}
