@@ -1,7 +1,8 @@
 """Master key rotation on real PostgreSQL (ADR 0021): data sealed under key A opens with
 key B, and not A, after the rotation; erased subjects stay erased; a rotation that crashes
 between batches leaves everything readable and its rerun finishes it; a wrong current key
-is refused before anything changes; key creation racing the switch never leaves a key
+is refused before anything changes; a subject erased during it stays erased; key
+creation racing the switch never leaves a key
 wrapped by the old master key."""
 
 from __future__ import annotations
