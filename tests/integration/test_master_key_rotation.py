@@ -2,8 +2,7 @@
 key B, and not A, after the rotation; erased subjects stay erased; a rotation that crashes
 between batches leaves everything readable and its rerun finishes it; a wrong current key
 is refused before anything changes; a subject erased during it stays erased; key
-creation racing the switch never leaves a key
-wrapped by the old master key."""
+creation racing the switch never leaves a key wrapped by the old master key."""
 
 from __future__ import annotations
 
