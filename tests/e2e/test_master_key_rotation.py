@@ -6,6 +6,7 @@ kept as a backup file while the service runs with the new one alone (ADR 0021)."
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -73,6 +74,9 @@ def test_keys_rotate_rewraps_every_residents_key_and_the_service_runs_on_the_new
     assert backup.read_text() == old_text
     assert oct(backup.stat().st_mode & 0o777) == "0o600"
     assert not (key_file.parent / "personal-data.previous.key").exists()
+    running = json.loads((Path(stack.state["logs"]).parent / "services.json").read_text())
+    pid = running["services"]["requests"]["pid"]
+    assert "requests_service" in Path(f"/proc/{pid}/cmdline").read_text()  # the new process
 
     shown = desk.view(kept_rid)
     assert shown["contact"] == {"name": kept.name, "phone": kept.phone}

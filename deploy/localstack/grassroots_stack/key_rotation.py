@@ -25,7 +25,7 @@ import asyncpg
 from grassroots_eventkit.personal.cipher import new_master_key_text
 from rich.console import Console
 
-from grassroots_stack import keys, postgres, processes, services
+from grassroots_stack import keys, postgres, processes, services, stack
 from grassroots_stack.layout import Layout, ServicePlan
 
 # The services that keep personal data (ServiceSpec.personal_data).
@@ -99,4 +99,5 @@ def _restart(layout: Layout, plans: list[ServicePlan], console: Console, why: st
         services.stop(layout, plan)
         services.start(layout, plan)
         services.wait_ready(layout, (plan,))
+        stack.record_pids(layout)  # services.json names the running process, not the old one
         console.print(f"restarted {plan.name}, {why}")
