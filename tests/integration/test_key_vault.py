@@ -11,7 +11,7 @@ import pytest
 from grassroots_eventkit.commands import CommandContext, CommandRunner
 from grassroots_eventkit.personal import (
     ERASED_TEXT,
-    SUBJECT_KEYS,
+    KEY_VAULT_MIGRATIONS,
     KeyVault,
     MasterKey,
     Sealer,
@@ -46,7 +46,7 @@ class Clock:
 
 async def test_one_key_is_made_for_a_subject_however_many_instances_ask_at_once(stack):
     master = _master()
-    async with fresh_database(stack, extra=(SUBJECT_KEYS,)) as (_, pool):
+    async with fresh_database(stack, extra=KEY_VAULT_MIGRATIONS) as (_, pool):
         vaults = [KeyVault(pool, master, cache_s=0) for _ in range(4)]
         answers = await asyncio.gather(
             *(vaults[i % 4].keys_for_sealing(["resident:a", "resident:b"]) for i in range(24))
@@ -61,7 +61,7 @@ async def test_one_key_is_made_for_a_subject_however_many_instances_ask_at_once(
 
 async def test_a_shredded_key_opens_nothing_and_seals_nothing_when_asked_again(stack):
     master = _master()
-    async with fresh_database(stack, extra=(SUBJECT_KEYS,)) as (_, pool):
+    async with fresh_database(stack, extra=KEY_VAULT_MIGRATIONS) as (_, pool):
         vault = KeyVault(pool, master)
         key = (await vault.keys_for_sealing(["resident:a"]))["resident:a"]
         assert key is not None
@@ -86,7 +86,7 @@ async def test_a_shredded_key_opens_nothing_and_seals_nothing_when_asked_again(s
 
 async def test_a_wrong_master_key_is_refused_at_start_and_never_reads_as_erased(stack):
     master = _master()
-    async with fresh_database(stack, extra=(SUBJECT_KEYS,)) as (_, pool):
+    async with fresh_database(stack, extra=KEY_VAULT_MIGRATIONS) as (_, pool):
         vault = KeyVault(pool, master)
         await vault.verify_master()
         await vault.keys_for_sealing(["resident:a"])
@@ -101,7 +101,7 @@ async def test_a_wrong_master_key_is_refused_at_start_and_never_reads_as_erased(
 async def test_another_instance_stops_opening_an_erased_subject_when_its_cache_expires(stack):
     master = _master()
     clock = Clock()
-    async with fresh_database(stack, extra=(SUBJECT_KEYS,)) as (_, pool):
+    async with fresh_database(stack, extra=KEY_VAULT_MIGRATIONS) as (_, pool):
         elsewhere = KeyVault(pool, master, cache_s=10, clock=clock)
         key = (await elsewhere.keys_for_sealing(["resident:a"]))["resident:a"]
         await KeyVault(pool, master).erase("resident:a")
@@ -142,7 +142,7 @@ async def _submit_and_note(store: PostgresEventStore, request_id: str, resident:
 
 async def test_events_stored_in_plain_text_before_are_sealed_in_place_by_the_upgrade(stack):
     master = _master()
-    async with fresh_database(stack, extra=(SUBJECT_KEYS,)) as (_, pool):
+    async with fresh_database(stack, extra=KEY_VAULT_MIGRATIONS) as (_, pool):
         plain = PostgresEventStore(pool)  # the store as it was before sealing existed
         await _submit_and_note(plain, "r-1", "res-1")
         await _submit_and_note(plain, "r-2", None)

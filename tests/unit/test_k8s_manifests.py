@@ -33,6 +33,7 @@ from kubernetes_validate import utils as k8s_schemas
 from projections_service import cli as projections_cli
 from projections_service.views.registry import VIEWS
 from referencing import Registry, Resource
+from requests_service import cli as requests_cli
 
 pytestmark = pytest.mark.unit
 
@@ -50,7 +51,8 @@ K8S_VERSION = "1.32.0"
 # Made by the site before the first apply (docs/kubernetes.md), never committed:
 SITE_PROVIDED = {
     ("ConfigMap", "grassroots-jwt-public-key"): {"jwt-ed25519.pub.pem"},
-    ("Secret", "grassroots-personal-data"): {"master-key"},
+    # previous-master-key: only while a master key rotation runs (optional references)
+    ("Secret", "grassroots-personal-data"): {"master-key", "previous-master-key"},
     ("Secret", "grassroots-open311-keys"): {"keys.json"},
 }
 
@@ -64,6 +66,7 @@ KAFKA_AUTH = {
     "password": "GRASSROOTS_KAFKA_PASSWORD",
 }
 MASTER_KEY = "GRASSROOTS_PERSONAL_DATA_KEY"
+PREVIOUS_MASTER_KEY = "GRASSROOTS_PERSONAL_DATA_PREVIOUS_KEY"
 PENDING_SETTINGS: set[str] = set()
 NOT_SETTINGS = {"PYTHONUNBUFFERED"}
 
@@ -585,6 +588,33 @@ def test_the_rebuild_job_template_runs_the_projections_rebuild(target: str) -> N
     api = only_container(named(objs, "Deployment", "projections-api")["spec"]["template"]["spec"])
     assert container["image"] == api["image"]
     assert container["envFrom"] == api["envFrom"]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_key_rotation_job_template_runs_with_both_master_keys(target: str) -> None:
+    objs = objects(target)
+    cron = named(objs, "CronJob", "requests-rotate-master-key")
+    assert cron["spec"]["suspend"] is True
+    job = cron["spec"]["jobTemplate"]["spec"]
+    assert job["backoffLimit"] == 0
+    container = only_container(job["template"]["spec"])
+    command = container["command"] + container.get("args", [])
+    assert command[:3] == ["python", "-m", "requests_service"]
+    assert requests_cli.parser().parse_args(command[3:]).command == "rotate-master-key"
+    assert secret_ref(container, MASTER_KEY)["key"] == "master-key"
+    assert secret_ref(container, PREVIOUS_MASTER_KEY)["key"] == "previous-master-key"
+    api = only_container(named(objs, "Deployment", "requests-api")["spec"]["template"]["spec"])
+    assert container["image"] == api["image"]
+    assert container["envFrom"] == api["envFrom"]
+    # the pods hold the previous key too while a rotation runs (ADR 0021)
+    for name in ("requests-api", "requests-worker"):
+        deployment = named(objs, "Deployment", name)
+        pod = only_container(deployment["spec"]["template"]["spec"])
+        assert secret_ref(pod, PREVIOUS_MASTER_KEY) == {
+            "name": "grassroots-personal-data",
+            "key": "previous-master-key",
+            "optional": True,
+        }
 
 
 # --- the county overlay ----------------------------------------------------------------

@@ -5,8 +5,10 @@ grassroots stack down                               stop exactly what `up` start
 grassroots stack ps                                 what runs, with health
 grassroots stack test [--demo-scale S] [-- ARGS]    up, pytest ARGS, down if this started it
 grassroots projections rebuild [--view NAME]        replay views into fresh tables, then swap
+grassroots keys rotate                              a new personal-data master key, data re-wrapped
 grassroots token --role R [--county C] [--community ID_OR_NAME ...] [--subject ID_OR_ROLE]
 grassroots bench store                              write-path, relay and consumer figures
+grassroots bench key-rotation [--keys N]           rotate-master-key speed, scratch database
 grassroots bench e2e [--quick]                      the county mix at rising rates, end to end
 grassroots chaos [--quick] [--scenario NAME ...]    faults under load; nothing lost or doubled?
 grassroots capacity simulate [--communities N] [--days D] [--quick]   province-scale projections
@@ -30,7 +32,7 @@ from confluent_kafka import KafkaException
 from rich.console import Console
 from rich.table import Table
 
-from grassroots_stack import agencies, k8s, keys, services, stack
+from grassroots_stack import agencies, k8s, key_rotation, keys, services, stack
 from grassroots_stack.demo import dongan
 from grassroots_stack.kafka_access import KafkaAccess, public_topics
 from grassroots_stack.layout import Layout, load_layout
@@ -288,6 +290,12 @@ def cmd_bench_store(args: argparse.Namespace) -> int:
     return bench_store.main(load_layout(), quick=args.quick)
 
 
+def cmd_bench_key_rotation(args: argparse.Namespace) -> int:
+    from grassroots_stack.bench import key_rotation as bench_key_rotation
+
+    return bench_key_rotation.main(load_layout(), keys=args.keys, batch_size=args.batch_size)
+
+
 def cmd_bench_requests(args: argparse.Namespace) -> int:
     from grassroots_stack.bench import requests as bench_requests
 
@@ -351,6 +359,11 @@ def cmd_projections_rebuild(args: argparse.Namespace) -> int:
     return subprocess.call(
         [sys.executable, "-m", "projections_service", "rebuild", *views], cwd=layout.root, env=env
     )
+
+
+def cmd_keys_rotate(_args: argparse.Namespace) -> int:
+    """A new master key for residents' personal data; every data key re-wrapped under it."""
+    return key_rotation.rotate(load_layout(), console)
 
 
 def cmd_k8s(args: argparse.Namespace) -> int:
@@ -424,6 +437,15 @@ def parser() -> argparse.ArgumentParser:
     rb.add_argument("--view", action="append", help="a view (repeatable); default: every view")
     rb.set_defaults(func=cmd_projections_rebuild)
 
+    ks = sub.add_parser("keys", help="the local stack's secrets").add_subparsers(
+        dest="action", required=True
+    )
+    ks.add_parser(
+        "rotate",
+        help="a new personal-data master key: re-wrap every resident's data key, restart"
+        " requests (docs/personal-data.md)",
+    ).set_defaults(func=cmd_keys_rotate)
+
     kube = sub.add_parser(
         "k8s", help="print the Kubernetes manifests of deploy/k8s, rendered with kustomize"
     )
@@ -453,6 +475,12 @@ def parser() -> argparse.ArgumentParser:
     bs = bench.add_parser("store", help="write path, raw PostgreSQL ceiling, relay, consumer")
     bs.add_argument("--quick", action="store_true", help="smaller run, for a smoke check")
     bs.set_defaults(func=cmd_bench_store)
+    bk = bench.add_parser(
+        "key-rotation", help="rotate-master-key on N subject keys in a scratch database"
+    )
+    bk.add_argument("--keys", type=int, default=100_000)
+    bk.add_argument("--batch-size", type=int, default=1000)
+    bk.set_defaults(func=cmd_bench_key_rotation)
     br = bench.add_parser(
         "requests", help="a request's life over HTTP: submit, claim, resolve, rate"
     )

@@ -57,7 +57,7 @@ def ensure_kafka_password(layout: Layout, user: str) -> str:
     path = layout.kafka_password_file(user)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_secret(path, secrets.token_urlsafe(24))
+        write_secret(path, secrets.token_urlsafe(24))
     return path.read_text().strip()
 
 
@@ -66,7 +66,7 @@ def new_kafka_password(layout: Layout, user: str) -> str:
     password = secrets.token_urlsafe(24)
     path = layout.kafka_password_file(user)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_secret(path, password)
+    write_secret(path, password)
     return password
 
 
@@ -83,7 +83,7 @@ def kafka_security(layout: Layout, user: str) -> KafkaSecurity:
     )
 
 
-def _write_secret(path: Path, value: str) -> None:
+def write_secret(path: Path, value: str) -> None:
     """Written owner-only from the first byte (no window with a wider mode)."""
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)

@@ -80,6 +80,11 @@ class Layout:
         return self.keys / "personal-data.key"
 
     @property
+    def personal_data_previous_key(self) -> Path:
+        """During `grassroots keys rotate` only: the master key being rotated away from."""
+        return self.keys / "personal-data.previous.key"
+
+    @property
     def open311_key(self) -> Path:
         return self.keys / "open311.key"
 

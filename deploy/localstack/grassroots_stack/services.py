@@ -43,9 +43,16 @@ def _own_environment(layout: Layout, plan: ServicePlan) -> dict[str, str]:
         client = {"name": "city-hotline-12345", "county": "东安县"}
         key = keys.ensure_open311_key(layout)
         keys.ensure_personal_data_key(layout)
+        previous = layout.personal_data_previous_key
         return {
             "GRASSROOTS_OPEN311_KEYS": json.dumps({key: client}, ensure_ascii=False),
             "GRASSROOTS_PERSONAL_DATA_KEY_FILE": str(layout.personal_data_key),
+            # only while `grassroots keys rotate` runs (key_rotation.py)
+            **(
+                {"GRASSROOTS_PERSONAL_DATA_PREVIOUS_KEY_FILE": str(previous)}
+                if previous.exists()
+                else {}
+            ),
         }
     return {}
 

@@ -38,7 +38,14 @@ from grassroots_eventkit.http.problems import install_problem_handlers
 from grassroots_eventkit.kafka import ensure_topics, reliable_producer
 from grassroots_eventkit.logs import configure_logging
 from grassroots_eventkit.migrations import Migration, migrate, run_once
-from grassroots_eventkit.personal import SUBJECT_KEYS, KeyVault, MasterKey, PersonalData, Sealer
+from grassroots_eventkit.personal import (
+    KEY_VAULT_MIGRATIONS,
+    KeyVault,
+    MasterKey,
+    MasterKeys,
+    PersonalData,
+    Sealer,
+)
 from grassroots_eventkit.personal.cipher import parse_master_key
 from grassroots_eventkit.personal.upgrade import seal_plaintext, upgrade_name
 from grassroots_eventkit.relay import OutboxRelay
@@ -192,9 +199,13 @@ async def _personal_data(
     stops the start; events stored in plain text before are sealed once."""
     if spec.personal_data is None:
         return None, None
-    master = MasterKey(parse_master_key(settings.personal_data_master_key()))
-    await migrate(pool, [SUBJECT_KEYS])
-    vault = KeyVault(pool, master, cache_s=settings.personal_key_cache_s)
+    previous = settings.personal_data_previous_master_key()
+    keys = MasterKeys(
+        MasterKey(parse_master_key(settings.personal_data_master_key())),
+        None if previous is None else MasterKey(parse_master_key(previous)),
+    )
+    await migrate(pool, KEY_VAULT_MIGRATIONS)
+    vault = KeyVault(pool, keys, cache_s=settings.personal_key_cache_s)
     await vault.verify_master()
     sealer = Sealer(vault, spec.personal_data.fields)
     deciders = spec.personal_data.deciders

@@ -83,6 +83,10 @@ class ServiceSettings(BaseSettings):
     # leaking it with a database copy exposes it. See docs/personal-data.md.
     personal_data_key: SecretStr | None = None
     personal_data_key_file: Path | None = None
+    # During a master key rotation only: the key being rotated away from, so an instance
+    # opens data keys wrapped by either (ADR 0021). Remove it once the rotation finished.
+    personal_data_previous_key: SecretStr | None = None
+    personal_data_previous_key_file: Path | None = None
     # How long another instance may keep using a key after an erasure elsewhere.
     personal_key_cache_s: float = Field(default=10.0, ge=0, le=300)
 
@@ -136,6 +140,13 @@ class ServiceSettings(BaseSettings):
             "this service keeps personal data: set GRASSROOTS_PERSONAL_DATA_KEY or"
             " GRASSROOTS_PERSONAL_DATA_KEY_FILE (base64 of 32 random bytes)"
         )
+
+    def personal_data_previous_master_key(self) -> str | None:
+        if self.personal_data_previous_key:
+            return self.personal_data_previous_key.get_secret_value()
+        if self.personal_data_previous_key_file:
+            return self.personal_data_previous_key_file.read_text()
+        return None
 
     def kafka_security(self) -> KafkaSecurity:
         password = self.kafka_password

@@ -1,4 +1,9 @@
-from requests_service.app import main
+import sys
+
+from requests_service.app import main as serve
+from requests_service.cli import main as command
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1:
+        sys.exit(command())
+    serve()

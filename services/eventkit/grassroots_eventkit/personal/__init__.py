@@ -7,8 +7,9 @@ from typing import Any
 from grassroots_eventkit.domain import Decider
 from grassroots_eventkit.personal.cipher import MasterKey, Tampered, WrongMasterKey
 from grassroots_eventkit.personal.fields import ERASED_TEXT, Personal, PersonalFields
+from grassroots_eventkit.personal.keyring import MasterKeys
 from grassroots_eventkit.personal.sealing import SEALED, Sealer, SubjectKeys
-from grassroots_eventkit.personal.vault import SUBJECT_KEYS, KeyVault
+from grassroots_eventkit.personal.vault import KEY_VAULT_MIGRATIONS, SUBJECT_KEYS, KeyVault
 
 
 @dataclass(frozen=True)
@@ -22,10 +23,12 @@ class PersonalData:
 
 __all__ = [
     "ERASED_TEXT",
+    "KEY_VAULT_MIGRATIONS",
     "SEALED",
     "SUBJECT_KEYS",
     "KeyVault",
     "MasterKey",
+    "MasterKeys",
     "Personal",
     "PersonalData",
     "PersonalFields",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 
 from cryptography.exceptions import InvalidTag
@@ -38,6 +40,12 @@ def parse_master_key(text: str) -> bytes:
     return raw
 
 
+def master_key_id(key: bytes) -> str:
+    """A short public name for a master key, stored beside every key it wraps. A keyed hash
+    (HMAC with the key itself): it tells two keys apart and reveals nothing of either."""
+    return hmac.new(key, b"grassroots.master-key-id", hashlib.sha256).hexdigest()[:16]
+
+
 def new_master_key_text() -> str:
     return base64.b64encode(os.urandom(KEY_BYTES)).decode()
 
@@ -64,15 +72,16 @@ def _subject_aad(subject_id: str) -> bytes:
 class MasterKey:
     """Wraps and unwraps data keys. Its bytes never leave this object (no repr)."""
 
-    __slots__ = ("_key",)
+    __slots__ = ("_key", "key_id")
 
     def __init__(self, key: bytes) -> None:
         if len(key) != KEY_BYTES:
             raise ValueError(f"a master key is {KEY_BYTES} bytes")
         self._key = key
+        self.key_id = master_key_id(key)
 
     def __repr__(self) -> str:
-        return "MasterKey(***)"
+        return f"MasterKey({self.key_id}, ***)"
 
     def wrap(self, subject_id: str, data_key: bytes) -> bytes:
         return _seal(self._key, data_key, _subject_aad(subject_id))
