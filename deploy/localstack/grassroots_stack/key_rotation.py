@@ -28,7 +28,7 @@ from rich.console import Console
 from grassroots_stack import keys, postgres, processes, services, stack
 from grassroots_stack.layout import Layout, ServicePlan
 
-# The services that keep personal data (ServiceSpec.personal_data).
+# The services that keep personal data: those services._own_environment hands the master key.
 WITH_PERSONAL_DATA = ("requests",)
 
 

@@ -13,15 +13,15 @@ from __future__ import annotations
 import hashlib
 import re
 import statistics
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import asyncpg
-from projections_service.views import organisation_figures
+from projections_service.views import organisation_figures, overview
 
+from grassroots_stack.capacity.latency import timed_ms
 from grassroots_stack.capacity.scale import (
     COMMUNITIES_PER_COUNTY,
     PROVINCE_COUNTIES,
@@ -121,12 +121,7 @@ async def build(
 
 async def _median_ms(call: Callable[[], Awaitable[object]]) -> float:
     await call()  # warm: the first run reads the pages into the buffer cache
-    runs = []
-    for _ in range(_ROUNDS):
-        began = time.perf_counter()
-        await call()
-        runs.append((time.perf_counter() - began) * 1000)
-    return round(statistics.median(runs), 1)
+    return round(statistics.median([await timed_ms(call) for _ in range(_ROUNDS)]), 1)
 
 
 _SCANS = re.compile(
@@ -175,4 +170,5 @@ async def time_county(pool: asyncpg.Pool, shape: Shape, year: int) -> dict[str, 
 
 
 def this_year() -> int:
-    return datetime.now(UTC).year
+    """The year the overview asks for: today's, in China."""
+    return overview.china_today(datetime.now(UTC)).year

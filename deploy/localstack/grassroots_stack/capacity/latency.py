@@ -38,7 +38,8 @@ def percentile(ordered: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
 
 
-async def _timed(call: Callable[[], Awaitable[object]]) -> float:
+async def timed_ms(call: Callable[[], Awaitable[object]]) -> float:
+    """One call's wall time, in milliseconds."""
     started = time.perf_counter()
     await call()
     return (time.perf_counter() - started) * 1000
@@ -56,7 +57,7 @@ async def community_pictures(
     for _ in range(rounds):
         random.shuffle(order)
         for row in order:
-            samples.append(await _timed(functools.partial(community_picture, pool, row, now)))
+            samples.append(await timed_ms(functools.partial(community_picture, pool, row, now)))
     return Timings(label, samples)
 
 
@@ -64,6 +65,7 @@ async def county_overviews(
     pool: asyncpg.Pool, county: str, now: datetime, *, rounds: int, label: str
 ) -> Timings:
     samples = [
-        await _timed(lambda: overview.county_overview(pool, county, now=now)) for _ in range(rounds)
+        await timed_ms(lambda: overview.county_overview(pool, county, now=now))
+        for _ in range(rounds)
     ]
     return Timings(label, samples)
